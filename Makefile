@@ -1,0 +1,40 @@
+# gogibson — every target runs from a fresh clone with only Go and make installed.
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+
+.PHONY: all generate check test bench fuzz run
+
+all: test
+
+## generate: regenerate generated/ from commands.yaml
+generate:
+	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated
+
+## check: gofmt, go vet, and generated/ up to date
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -check
+
+## test: check, then every test with the race detector
+test: check
+	$(GO) test -race -count=1 ./...
+
+## bench: benchmarks with allocation counts
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+## run: the interactive CLI on the default address (embedded server when none answers)
+run:
+	$(GO) run ./cmd/gibson
