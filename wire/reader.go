@@ -54,18 +54,18 @@ func (r *Reader) compact() {
 }
 
 // Fill reads once from src into the buffer, growing it to hold the reply being received
-// (never beyond MaxReplySize plus a header). Replies returned earlier by Next become invalid.
-// It returns what src.Read returned.
+// (never beyond its declared size, and never for a size above MaxReplySize). Replies
+// returned earlier by Next become invalid. It returns what src.Read returned.
 func (r *Reader) Fill(src io.Reader) (int, error) {
 	r.compact()
-	need := minReadSize
-	if pending := len(r.buf); pending >= HeaderSize {
-		if size := int(binary.LittleEndian.Uint32(r.buf[3:7])); size <= r.max() && HeaderSize+size > need {
-			need = HeaderSize + size
+	want := len(r.buf) + minReadSize
+	if len(r.buf) >= HeaderSize {
+		if size := uint64(binary.LittleEndian.Uint32(r.buf[3:7])); size <= uint64(r.max()) {
+			want = max(want, HeaderSize+int(size))
 		}
 	}
-	if cap(r.buf)-len(r.buf) < need/2 || cap(r.buf) < need {
-		grown := make([]byte, len(r.buf), max(2*cap(r.buf), need, len(r.buf)+minReadSize))
+	if cap(r.buf) < want {
+		grown := make([]byte, len(r.buf), want)
 		copy(grown, r.buf)
 		r.buf = grown
 	}

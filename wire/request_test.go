@@ -1,0 +1,98 @@
+package wire_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/gogibson/gogibson/wire"
+)
+
+func TestAppendRequest(t *testing.T) {
+	cases := []struct {
+		op   wire.Opcode
+		args []string
+		want []byte
+	}{
+		// PROTOCOL.md §2.1 examples.
+		{1, []string{"0", "foo", "bar"}, []byte{0x0B, 0, 0, 0, 1, 0, '0', ' ', 'f', 'o', 'o', ' ', 'b', 'a', 'r'}},
+		{19, nil, []byte{2, 0, 0, 0, 0x13, 0}},
+		{255, nil, []byte{2, 0, 0, 0, 0xFF, 0}},
+		{3, []string{"foo"}, []byte{5, 0, 0, 0, 3, 0, 'f', 'o', 'o'}},
+		{11, []string{"k", "2"}, []byte{5, 0, 0, 0, 0x0B, 0, 'k', ' ', '2'}},
+	}
+	for _, c := range cases {
+		var args [][]byte
+		for _, a := range c.args {
+			args = append(args, []byte(a))
+		}
+		if got := wire.AppendRequest(nil, c.op, args...); !bytes.Equal(got, c.want) {
+			t.Errorf("AppendRequest(%d, %q) = %x, want %x", c.op, c.args, got, c.want)
+		}
+		// The pooled Request builds the same frame.
+		req := wire.NewRequest(c.op, "X", 0)
+		for _, a := range c.args {
+			req.AppendString(a)
+		}
+		if got := req.Frame(); !bytes.Equal(got, c.want) {
+			t.Errorf("Request frame for %d %q = %x, want %x", c.op, c.args, got, c.want)
+		}
+		req.Release()
+	}
+}
+
+func TestRequestReplyStorage(t *testing.T) {
+	req := wire.NewRequest(3, "GET", wire.FlagReadOnly)
+	req.AppendInt(-42)
+	if got := string(req.Frame()[6:]); got != "-42" {
+		t.Fatalf("AppendInt wrote %q", got)
+	}
+	src := []byte("value")
+	req.SetReply(wire.Reply{Code: wire.CodeVal, Data: src})
+	src[0] = 'X' // the stored reply is a copy
+	if rep := req.Reply(); string(rep.Data) != "value" || rep.Code != wire.CodeVal {
+		t.Fatalf("stored reply = %+v", rep)
+	}
+	req.Release()
+}
+
+func TestEncodingAllocatesNothing(t *testing.T) {
+	key, val := []byte("user:1"), []byte("alice")
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() { buf = wire.AppendRequest(buf[:0], 1, []byte("0"), key, val) }); n != 0 {
+		t.Errorf("AppendRequest into a reused buffer: %v allocs, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		req := wire.NewRequest(1, "SET", 0)
+		req.AppendInt(0)
+		req.AppendString("user:1")
+		req.AppendBytes(val)
+		_ = req.Frame()
+		req.Release()
+	}); n != 0 {
+		t.Errorf("pooled Request: %v allocs, want 0", n)
+	}
+}
+
+// FuzzRequestRoundTrip: a frame built from arbitrary arguments declares its own length,
+// carries the opcode, and splits back into the arguments when none contains a space.
+func FuzzRequestRoundTrip(f *testing.F) {
+	f.Add(uint16(1), []byte("0"), []byte("key"), []byte("value with spaces"))
+	f.Add(uint16(255), []byte{}, []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, op uint16, a, b, c []byte) {
+		frame := wire.AppendRequest(nil, wire.Opcode(op), a, b, c)
+		if n := binary.LittleEndian.Uint32(frame); int(n) != len(frame)-4 {
+			t.Fatalf("length field %d, frame %d bytes", n, len(frame))
+		}
+		if got := binary.LittleEndian.Uint16(frame[4:]); got != op {
+			t.Fatalf("opcode %d, want %d", got, op)
+		}
+		payload := frame[6:]
+		if !bytes.Contains(a, []byte{' '}) && !bytes.Contains(b, []byte{' '}) {
+			parts := bytes.SplitN(payload, []byte{' '}, 3)
+			if len(parts) != 3 || !bytes.Equal(parts[0], a) || !bytes.Equal(parts[1], b) || !bytes.Equal(parts[2], c) {
+				t.Fatalf("payload %q does not split into %q %q %q", payload, a, b, c)
+			}
+		}
+	})
+}
