@@ -48,7 +48,6 @@ type goldenCase struct {
 	run       func(ctx context.Context, c *generated.Commands) (any, error)
 }
 
-
 // goldenCases cover every opcode; grouped by the golden file they belong to.
 var goldenCases = map[string][]goldenCase{
 	"set": {
@@ -366,4 +365,3 @@ func compareGolden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs (-golden +got):\n%s", path, diff)
 	}
 }
-
