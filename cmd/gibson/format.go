@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gogibson/gogibson/wire"
+)
+
+// outputMode selects how results are printed.
+type outputMode int
+
+const (
+	modeText outputMode = iota // redis-cli style: "bar", (integer) 42, (nil), OK
+	modeRaw                    // bare values for pipes
+	modeJSON                   // one JSON value per command
+)
+
+// resultKind is what a reply means once its command's reply kind is applied.
+type resultKind int
+
+const (
+	resOK    resultKind = iota // status and stored replies
+	resBool                    // found replies: OK true, NOT_FOUND false
+	resInt                     // number and count replies
+	resNil                     // NOT_FOUND where the reply kind has no empty value
+	resBytes                   // a value
+	resPairs                   // MGET-like key/value lists
+	resKeys                    // KEYS-like lists (the values of an index → key list)
+	resStats                   // name/value pairs, numbers bare
+	resErr                     // an error reply, a failed check or a broken connection
+)
+
+type pair struct {
+	key []byte
+	enc wire.Encoding
+	val []byte
+}
+
+// result is a decoded reply, independent of the output mode.
+type result struct {
+	kind  resultKind
+	b     bool
+	n     int64
+	data  []byte
+	pairs []pair
+	err   error
+}
+
+// failed reports whether the command failed (a not-found answer is not a failure).
+func (r result) failed() bool { return r.kind == resErr }
+
+// decodeResult applies the command's reply kind to what Conn.Do returned. Do returns error
+// replies as the reply plus the mapped error; any other error (closed connection, protocol
+// error, failed check) is reported as it is.
+func decodeResult(req request, rep wire.Reply, err error) result {
+	if err != nil {
+		if kind := wire.CodeError(rep.Code); kind == nil || !errors.Is(err, kind) {
+			return result{kind: resErr, err: err}
+		}
+	}
+	verb := req.cmd.Verb
+	switch rep.Code {
+	case wire.CodeNotFound:
+		switch req.cmd.Reply {
+		case wire.ReplyFound:
+			return result{kind: resBool}
+		case wire.ReplyCount:
+			return result{kind: resInt}
+		case wire.ReplyKVList:
+			return result{kind: resPairs}
+		case wire.ReplyKeyList:
+			return result{kind: resKeys}
+		}
+		return result{kind: resNil}
+	case wire.CodeErr, wire.CodeNaN, wire.CodeMem, wire.CodeLocked:
+		return result{kind: resErr, err: wire.ReplyError(verb, rep)}
+	}
+	bad := result{kind: resErr, err: wire.ReplyError(verb, rep)}
+	switch req.cmd.Reply {
+	case wire.ReplyStatus:
+		if rep.Code == wire.CodeOK {
+			return result{kind: resOK}
+		}
+	case wire.ReplyStored:
+		if rep.Code == wire.CodeVal {
+			if sent := sentValue(req); len(rep.Data) != sent {
+				return result{kind: resErr, err: wire.Errorf(wire.ErrServer, verb, "the server stored %d of %d bytes: its max_value_size is below --max-value-size", len(rep.Data), sent)}
+			}
+			return result{kind: resOK}
+		}
+	case wire.ReplyFound:
+		if rep.Code == wire.CodeOK {
+			return result{kind: resBool, b: true}
+		}
+	case wire.ReplyValue:
+		if rep.Code == wire.CodeVal {
+			v, err := wire.AppendValue(nil, rep.Encoding, rep.Data)
+			if err != nil {
+				return result{kind: resErr, err: wire.Wrap(wire.ErrProtocol, verb, err)}
+			}
+			return result{kind: resBytes, data: v}
+		}
+	case wire.ReplyNumber, wire.ReplyCount:
+		if n, err := rep.Int(); err == nil {
+			return result{kind: resInt, n: n}
+		}
+	case wire.ReplyKVList, wire.ReplyKeyList, wire.ReplyStats:
+		if rep.Code == wire.CodeKVal {
+			kinds := map[wire.ReplyKind]resultKind{wire.ReplyKVList: resPairs, wire.ReplyKeyList: resKeys, wire.ReplyStats: resStats}
+			res := result{kind: kinds[req.cmd.Reply]}
+			it := rep.Entries()
+			for k, enc, v, ok := it.Next(); ok; k, enc, v, ok = it.Next() {
+				res.pairs = append(res.pairs, pair{key: k, enc: enc, val: v})
+			}
+			return res
+		}
+	}
+	return bad
+}
+
+// sentValue is the length of the request's value argument, which a stored reply echoes.
+func sentValue(req request) int {
+	for i, a := range req.cmd.Args {
+		if a.Kind == wire.ArgValue && i < len(req.args) {
+			return len(req.args[i])
+		}
+	}
+	return 0
+}
+
+// text returns a pair's value as GET would: numbers as decimal text.
+func (p pair) text() []byte {
+	v, err := wire.AppendValue(nil, p.enc, p.val)
+	if err != nil {
+		return p.val
+	}
+	return v
+}
+
+// writeResult prints r in the given mode.
+func writeResult(w io.Writer, mode outputMode, r result) error {
+	var b bytes.Buffer
+	switch mode {
+	case modeRaw:
+		appendRaw(&b, r)
+	case modeJSON:
+		appendJSON(&b, r)
+		b.WriteByte('\n')
+	default:
+		appendText(&b, r)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func appendText(b *bytes.Buffer, r result) {
+	switch r.kind {
+	case resOK:
+		b.WriteString("OK\n")
+	case resBool:
+		fmt.Fprintf(b, "(%t)\n", r.b)
+	case resInt:
+		fmt.Fprintf(b, "(integer) %d\n", r.n)
+	case resNil:
+		b.WriteString("(nil)\n")
+	case resBytes:
+		b.WriteString(strconv.Quote(string(r.data)) + "\n")
+	case resPairs, resKeys:
+		if len(r.pairs) == 0 {
+			b.WriteString("(empty list)\n")
+			return
+		}
+		width := len(strconv.Itoa(len(r.pairs)))
+		for i, p := range r.pairs {
+			num := fmt.Sprintf("%*d) ", width, i+1)
+			if r.kind == resKeys {
+				b.WriteString(num + strconv.Quote(string(p.val)) + "\n")
+				continue
+			}
+			b.WriteString(num + strconv.Quote(string(p.key)) + "\n")
+			b.WriteString(strings.Repeat(" ", len(num)) + strconv.Quote(string(p.text())) + "\n")
+		}
+	case resStats:
+		width := 0
+		for _, p := range r.pairs {
+			width = max(width, len(p.key))
+		}
+		for _, p := range r.pairs {
+			fmt.Fprintf(b, "%-*s  %s\n", width, p.key, p.text())
+		}
+	case resErr:
+		b.WriteString("(error) " + r.err.Error() + "\n")
+	}
+}
+
+func appendRaw(b *bytes.Buffer, r result) {
+	switch r.kind {
+	case resOK:
+		b.WriteString("OK\n")
+	case resBool:
+		b.WriteString(strconv.FormatBool(r.b) + "\n")
+	case resInt:
+		b.WriteString(strconv.FormatInt(r.n, 10) + "\n")
+	case resNil:
+		b.WriteString("\n")
+	case resBytes:
+		b.Write(r.data)
+		b.WriteByte('\n')
+	case resPairs:
+		for _, p := range r.pairs {
+			b.Write(p.key)
+			b.WriteByte('\n')
+			b.Write(p.text())
+			b.WriteByte('\n')
+		}
+	case resKeys:
+		for _, p := range r.pairs {
+			b.Write(p.val)
+			b.WriteByte('\n')
+		}
+	case resStats:
+		for _, p := range r.pairs {
+			b.Write(p.key)
+			b.WriteByte('\t')
+			b.Write(p.text())
+			b.WriteByte('\n')
+		}
+	case resErr:
+		b.WriteString(r.err.Error() + "\n")
+	}
+}
+
+func appendJSON(b *bytes.Buffer, r result) {
+	switch r.kind {
+	case resOK:
+		b.WriteString(`"OK"`)
+	case resBool:
+		b.WriteString(strconv.FormatBool(r.b))
+	case resInt:
+		b.WriteString(strconv.FormatInt(r.n, 10))
+	case resNil:
+		b.WriteString("null")
+	case resBytes:
+		appendJSONBytes(b, r.data)
+	case resPairs:
+		b.WriteByte('[')
+		for i, p := range r.pairs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"key":`)
+			appendJSONBytes(b, p.key)
+			b.WriteString(`,"value":`)
+			appendJSONBytes(b, p.text())
+			b.WriteByte('}')
+		}
+		b.WriteByte(']')
+	case resKeys:
+		b.WriteByte('[')
+		for i, p := range r.pairs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			appendJSONBytes(b, p.val)
+		}
+		b.WriteByte(']')
+	case resStats:
+		b.WriteByte('{')
+		for i, p := range r.pairs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			appendJSONBytes(b, p.key)
+			b.WriteByte(':')
+			if p.enc == wire.EncNumber {
+				b.Write(p.text())
+			} else {
+				appendJSONBytes(b, p.val)
+			}
+		}
+		b.WriteByte('}')
+	case resErr:
+		b.WriteString(`{"error":`)
+		appendJSONString(b, r.err.Error())
+		b.WriteByte('}')
+	}
+}
+
+// appendJSONBytes writes a value as a JSON string, or as {"base64": "…"} when it is not
+// valid UTF-8, so that binary values survive without loss.
+func appendJSONBytes(b *bytes.Buffer, v []byte) {
+	if utf8.Valid(v) {
+		appendJSONString(b, string(v))
+		return
+	}
+	b.WriteString(`{"base64":"`)
+	b.WriteString(base64.StdEncoding.EncodeToString(v))
+	b.WriteString(`"}`)
+}
+
+func appendJSONString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	b.Truncate(b.Len() - 1)
+}
