@@ -2,7 +2,6 @@ package gen
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,28 +10,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gogibson/gogibson/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
 const goldenDir = "../testdata/golden/gen"
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./gen -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-golden +got):\n%s", path, diff)
-	}
-}
 
 // concat joins generated files in name order, each under a "-- name --" line.
 func concat(files map[string][]byte) []byte {
@@ -68,7 +50,7 @@ func TestGoldenValidSpecs(t *testing.T) {
 					t.Errorf("%s imports reflect", name)
 				}
 			}
-			compareGolden(t, strings.TrimSuffix(path, ".yaml")+".golden", concat(files))
+			golden.Compare(t, strings.TrimSuffix(path, ".yaml")+".golden", concat(files))
 		})
 	}
 }
@@ -86,7 +68,7 @@ func TestGoldenInvalidSpecs(t *testing.T) {
 			if err == nil {
 				t.Fatal("the spec was accepted")
 			}
-			compareGolden(t, strings.TrimSuffix(path, ".yaml")+".err", []byte(err.Error()+"\n"))
+			golden.Compare(t, strings.TrimSuffix(path, ".yaml")+".err", []byte(err.Error()+"\n"))
 		})
 	}
 }
@@ -211,32 +193,35 @@ func extractEntry(t *testing.T, spec, name string) string {
 	return spec[start : start+1+end+1]
 }
 
+// copyModule copies the module's tracked Go sources and spec into a temporary directory
+// (files being written in the working tree but not yet committed are left out).
 func copyModule(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	root, _ := filepath.Abs("..")
-	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if info.IsDir() {
-			if rel == ".git" || rel == "testdata" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".mod") && !strings.HasSuffix(path, ".sum") && !strings.HasSuffix(path, ".yaml") {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
+	cmd := exec.Command("git", "ls-files", "*.go", "go.mod", "go.sum", "*.yaml")
+	cmd.Dir = root
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("git ls-files: %v", err)
+	}
+	for _, rel := range strings.Fields(string(out)) {
+		if strings.HasPrefix(rel, "testdata/") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }

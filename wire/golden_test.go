@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/internal/golden"
 	"github.com/gogibson/gogibson/wire"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // cannedExec is an Executor that records the frame it is given and answers with fixed bytes.
 type cannedExec struct {
@@ -299,7 +295,7 @@ func TestGoldenTranscripts(t *testing.T) {
 				fmt.Fprintf(&out, "# %s (%s)\ncall: %s\nrequest: %s\nreply: %s\nresult: %s\n\n",
 					gc.row, gc.file, gc.call, hex.EncodeToString(row.Request), hex.EncodeToString(row.Reply), formatResult(res, err))
 			}
-			compareGolden(t, filepath.Join("..", "testdata", "golden", "wire", name+".golden"), out.Bytes())
+			golden.Compare(t, filepath.Join("..", "testdata", "golden", "wire", name+".golden"), out.Bytes())
 		})
 	}
 	t.Run("stats", func(t *testing.T) {
@@ -313,7 +309,7 @@ func TestGoldenTranscripts(t *testing.T) {
 			t.Errorf("STATS request %x, want %x", exec.frame, want)
 		}
 		covered[generated.OpStats] = true
-		compareGolden(t, filepath.Join("..", "testdata", "golden", "wire", "stats.golden"), []byte(formatResult(st, err)+"\n"))
+		golden.Compare(t, filepath.Join("..", "testdata", "golden", "wire", "stats.golden"), []byte(formatResult(st, err)+"\n"))
 	})
 	for _, c := range generated.Table {
 		if !covered[c.Op] {
@@ -347,21 +343,4 @@ func formatResult(v any, err error) string {
 		return s + " error: " + err.Error()
 	}
 	return s
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./wire -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-golden +got):\n%s", path, diff)
-	}
 }

@@ -1,6 +1,10 @@
 package addr
 
-import "testing"
+import (
+	"testing"
+
+	_ "github.com/gogibson/gogibson/internal/golden" // accepts -update
+)
 
 func TestParse(t *testing.T) {
 	good := []struct{ in, network, address string }{
