@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -164,5 +165,17 @@ func TestNames(t *testing.T) {
 	}
 	if got := wire.IntLen(-32767); got != 6 {
 		t.Errorf("IntLen(-32767) = %d", got)
+	}
+}
+
+// TestGeneratedOpcodeNames: package generated registers the Gibson name of every opcode.
+func TestGeneratedOpcodeNames(t *testing.T) {
+	for _, c := range generated.Table {
+		if got := c.Op.String(); got != c.Verb {
+			t.Errorf("opcode %d prints %q, want %q", uint16(c.Op), got, c.Verb)
+		}
+	}
+	if generated.OpEnd.String() != "END" || generated.OpMLock != 15 {
+		t.Error("END/MLOCK opcodes wrong")
 	}
 }
