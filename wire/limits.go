@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -178,6 +177,3 @@ func parseDuration(text string) (time.Duration, error) {
 	}
 	return time.ParseDuration(text)
 }
-
-// HasSeparator reports whether b contains the argument separator.
-func HasSeparator(b []byte) bool { return bytes.IndexByte(b, Separator) >= 0 }
