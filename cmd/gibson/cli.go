@@ -165,9 +165,3 @@ func (a *app) historyPath(flagValue string) string {
 	}
 	return flagValue
 }
-
-// runBench is a placeholder until the bench lands.
-func runBench(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "gibson bench: not implemented yet")
-	return 2
-}

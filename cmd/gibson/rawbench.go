@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gogibson/gogibson/internal/addr"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// maxRawInFlight caps unanswered request bytes per connection, as the client does, so a
+// full socket buffer never splits a length field (the server mishandles that, PROTOCOL §2.3).
+const maxRawInFlight = 64 << 10
+
+// benchRaw is the ceiling: cfg.conns connections, each keeping up to callers/conns
+// precomputed frames in flight, written in batches and answered replies skipped with
+// wire.Reader. It measures what the transport and the server allow without the client.
+func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.Int64) (histogram, int64, time.Duration, error) {
+	network, address, err := addr.Parse(cfg.addr)
+	if err != nil {
+		return histogram{}, 0, 0, err
+	}
+	conns := make([]net.Conn, 0, cfg.conns)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	var d net.Dialer
+	for range cfg.conns {
+		c, err := d.DialContext(ctx, network, address)
+		if err != nil {
+			return histogram{}, 0, 0, err
+		}
+		conns = append(conns, c)
+	}
+	maxFrame := 0
+	for _, f := range w.frames {
+		maxFrame = max(maxFrame, len(f))
+	}
+	window := (cfg.callers + cfg.conns - 1) / cfg.conns
+	window = max(1, min(window, maxRawInFlight/maxFrame))
+
+	hists := make([]histogram, len(conns))
+	errs := make([]int64, len(conns))
+	fails := make([]error, len(conns))
+	var wg sync.WaitGroup
+	start := time.Now()
+	offset := 0
+	for i, c := range conns {
+		quota := cfg.requests / len(conns)
+		if i < cfg.requests%len(conns) {
+			quota++
+		}
+		wg.Add(1)
+		go func(i, offset, quota int) {
+			defer wg.Done()
+			errs[i], fails[i] = rawConn(c, w, offset, quota, window, &hists[i], done)
+		}(i, offset, quota)
+		offset += quota
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var total histogram
+	var nerr int64
+	for i := range conns {
+		total.merge(&hists[i])
+		nerr += errs[i]
+	}
+	return total, nerr, elapsed, errors.Join(fails...)
+}
+
+// rawConn sends quota frames on c, at most window unanswered, and reads their replies.
+func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, done *atomic.Int64) (int64, error) {
+	tokens := make(chan struct{}, window)
+	for range window {
+		tokens <- struct{}{}
+	}
+	sent := make(chan time.Time, window)
+	quit := make(chan struct{})
+	writeErr := make(chan error, 1)
+	go func() {
+		writeErr <- rawWriter(c, w, offset, quota, tokens, sent, quit)
+	}()
+	var r wire.Reader
+	var nerr int64
+	var err error
+	for got := 0; got < quota; {
+		rep, ok, e := r.Next()
+		if e != nil {
+			err = e
+			break
+		}
+		if !ok {
+			if _, e := r.Fill(c); e != nil {
+				err = e
+				break
+			}
+			continue
+		}
+		h.record(time.Since(<-sent))
+		if failedReply(rep.Code, nil) {
+			nerr++
+		}
+		tokens <- struct{}{}
+		got++
+		done.Add(1)
+	}
+	close(quit)
+	if err != nil {
+		_ = c.Close() // unblocks the writer
+	}
+	return nerr, errors.Join(err, <-writeErr)
+}
+
+// rawWriter writes frames as tokens free up, batching every frame it may send at once.
+func rawWriter(c net.Conn, w *workload, offset, quota int, tokens <-chan struct{}, sent chan<- time.Time, quit <-chan struct{}) error {
+	var buf []byte
+	for i := 0; i < quota; {
+		select {
+		case <-tokens:
+		case <-quit:
+			return nil
+		}
+		now := time.Now()
+		buf = append(buf[:0], w.frames[(offset+i)%len(w.frames)]...)
+		sent <- now
+		i++
+	batch:
+		for i < quota {
+			select {
+			case <-tokens:
+				buf = append(buf, w.frames[(offset+i)%len(w.frames)]...)
+				sent <- now
+				i++
+			default:
+				break batch
+			}
+		}
+		if _, err := c.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
