@@ -39,7 +39,7 @@ func writeHelpOne(w io.Writer, verb string) error {
 	if len(cmd.Args) > 0 {
 		fmt.Fprintln(w, "arguments:")
 		for _, a := range cmd.Args {
-			notes := []string{a.Kind.String()}
+			notes := []string{a.Kind.String() + ": " + kindHelp[a.Kind]}
 			if a.Optional {
 				notes = append(notes, "optional")
 			}
@@ -54,7 +54,7 @@ func writeHelpOne(w io.Writer, verb string) error {
 			}
 		}
 	}
-	fmt.Fprintf(w, "reply: %s\n", cmd.Reply)
+	fmt.Fprintf(w, "reply: %s, printed as %s\n", cmd.Reply, replyHelp[cmd.Reply])
 	if len(cmd.Errors) > 0 {
 		names := make([]string, len(cmd.Errors))
 		for i, e := range cmd.Errors {
@@ -66,6 +66,31 @@ func writeHelpOne(w io.Writer, verb string) error {
 		fmt.Fprintf(w, "flags: %s\n", f)
 	}
 	return nil
+}
+
+// kindHelp says how to type an argument of each kind.
+var kindHelp = map[wire.ArgKind]string{
+	wire.ArgKey:         "no spaces, shorter than the server's max_key_size",
+	wire.ArgPrefix:      "the start of keys, no spaces",
+	wire.ArgValue:       "any bytes, not empty",
+	wire.ArgTTL:         "seconds or a duration (1m30s), 0 = no expiry",
+	wire.ArgSeconds:     "seconds or a duration (1m30s), 0 = no expiry",
+	wire.ArgLockSeconds: "seconds or a duration, -1 = until UNLOCK",
+	wire.ArgLimit:       "a whole number, 0 = all",
+	wire.ArgField:       "one of",
+}
+
+// replyHelp says how each reply kind is printed (text mode).
+var replyHelp = map[wire.ReplyKind]string{
+	wire.ReplyStored:  "OK",
+	wire.ReplyValue:   `"value", or (nil) when the key does not exist`,
+	wire.ReplyFound:   "(true), or (false) when the key does not exist",
+	wire.ReplyStatus:  "OK",
+	wire.ReplyNumber:  "(integer) n, or (nil) when the key does not exist",
+	wire.ReplyCount:   "(integer) n, 0 when nothing matched",
+	wire.ReplyKVList:  "numbered key/value pairs, or (empty list)",
+	wire.ReplyKeyList: "numbered keys, or (empty list)",
+	wire.ReplyStats:   "a table of names and values",
 }
 
 func flagNames(f wire.Flags) string {
