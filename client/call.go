@@ -1,0 +1,87 @@
+package client
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/gogibson/gogibson/wire"
+)
+
+// Call states. A waiting call is completed by the reader (or by the failure of the
+// connection) or abandoned by its caller; whichever side swaps the state first decides who
+// owns the request afterwards.
+const (
+	callWaiting int32 = iota
+	callDone
+	callAbandoned
+)
+
+// call is one request in flight on a Conn. Calls are pooled and their signal channel is
+// reused, so a round trip allocates nothing once warm.
+type call struct {
+	req   *wire.Request
+	size  int          // frame bytes counted against the in-flight cap
+	state atomic.Int32 // callWaiting, callDone, callAbandoned
+	err   error        // set before done is signalled
+	// started reports that reply bytes for this call had arrived when the connection broke.
+	started bool
+	// done receives one signal per phase: admission past the in-flight cap, then completion.
+	done chan struct{}
+}
+
+var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
+
+func getCall(req *wire.Request) *call {
+	cl := callPool.Get().(*call)
+	cl.req = req
+	return cl
+}
+
+func putCall(cl *call) {
+	cl.req, cl.err, cl.size, cl.started = nil, nil, 0, false
+	cl.state.Store(callWaiting)
+	callPool.Put(cl)
+}
+
+// finish completes cl with err (nil when its reply is stored in the request). If the caller
+// abandoned it, the request is released here instead.
+func (cl *call) finish(err error) {
+	cl.err = err
+	if cl.state.CompareAndSwap(callWaiting, callDone) {
+		cl.done <- struct{}{}
+		return
+	}
+	cl.req.Release()
+	putCall(cl)
+}
+
+// fifo is a growable ring of calls awaiting replies, in the order their frames were queued.
+type fifo struct {
+	buf        []*call
+	head, size int
+}
+
+func (q *fifo) len() int { return q.size }
+
+func (q *fifo) push(cl *call) {
+	if q.size == len(q.buf) {
+		grown := make([]*call, max(16, 2*len(q.buf)))
+		for i := 0; i < q.size; i++ {
+			grown[i] = q.buf[(q.head+i)%len(q.buf)]
+		}
+		q.buf, q.head = grown, 0
+	}
+	q.buf[(q.head+q.size)%len(q.buf)] = cl
+	q.size++
+}
+
+func (q *fifo) pop() *call {
+	if q.size == 0 {
+		return nil
+	}
+	cl := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) % len(q.buf)
+	q.size--
+	return cl
+}

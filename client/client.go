@@ -1,0 +1,243 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// Client runs the typed Gibson commands over a small set of pipelined connections shared by
+// all its callers (WithPoolSize, default DefaultPoolSize), picked round-robin. It is safe
+// for concurrent use; the more goroutines use one Client, the more requests each write and
+// read carries.
+//
+// A broken connection is redialled by the next call that picks it; when that dial fails the
+// call gets an error wrapping ErrClosed and the dial cause, and further attempts on that
+// connection wait WithRedialBackoff's growing delay, during which calls use the remaining
+// healthy connections or fail at once. Read-only commands (GET, MGET, COUNT, KEYS, STATS,
+// PING, META) are retried once on another connection when theirs broke before any byte of
+// their reply arrived; other commands are never retried once sent, since the server may have
+// executed them. End closes one of the Client's connections, which is then replaced.
+type Client struct {
+	generated.Commands
+
+	ep    endpoint
+	opts  *options
+	slots []*slot
+	rr    atomic.Uint32
+
+	active    atomic.Int64 // calls in progress
+	closed    atomic.Bool
+	drained   chan struct{} // closed when closed and no call is active
+	drainOnce sync.Once
+	closeOnce sync.Once
+
+	retiredMu sync.Mutex
+	retired   []*Conn // replaced connections that may still be finishing an END
+}
+
+// slot is one of the Client's connections and the state of its reconnection.
+type slot struct {
+	conn atomic.Pointer[Conn]
+	sem  chan struct{} // held while repairing, so one caller dials per slot
+	// guarded by sem
+	retryAt time.Time
+	backoff time.Duration
+	lastErr error
+}
+
+// Dial connects to the Gibson server at address ("unix:///path", "/path", "host:port" or
+// "tcp://host:port") and returns a Client with WithPoolSize connections, all dialled before
+// it returns; if one fails, Dial closes the others and returns the error. The context bounds
+// the dials only.
+func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) {
+	ep, err := parseEndpoint(address)
+	if err != nil {
+		return nil, err
+	}
+	o := buildOptions(opts)
+	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
+	c.Commands = generated.Commands{X: c, Limits: o.limits}
+	for range o.poolSize {
+		cn, err := ep.dial(ctx, o)
+		if err != nil {
+			for _, s := range c.slots {
+				s.conn.Load().Close()
+			}
+			return nil, err
+		}
+		s := &slot{sem: make(chan struct{}, 1)}
+		s.conn.Store(cn)
+		c.slots = append(c.slots, s)
+	}
+	return c, nil
+}
+
+// Addr returns the server address as given to Dial.
+func (c *Client) Addr() string { return c.ep.display }
+
+// Exec runs req on one of the Client's connections and implements generated.Executor: on
+// success the reply's Data stays valid until req.Release; on error req has been disposed of.
+func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
+	if !c.enter() {
+		req.Release()
+		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
+	}
+	defer c.leave()
+	retried := false
+	for reroutes := 0; ; {
+		cn, err := c.pick(ctx, req.Verb)
+		if err != nil {
+			req.Release()
+			return wire.Reply{}, err
+		}
+		rep, st, err := cn.roundTrip(ctx, req)
+		switch st {
+		case stOK, stAbandoned:
+			return rep, err
+		case stNotSent:
+			// Nothing was written, so any command may go elsewhere; bounded in case every
+			// connection breaks at once.
+			if reroutes <= len(c.slots) && ctx.Err() == nil {
+				reroutes++
+				continue
+			}
+		case stUnanswered:
+			if req.Flags&wire.FlagReadOnly != 0 && !retried && ctx.Err() == nil {
+				retried = true
+				continue
+			}
+		}
+		req.Release()
+		return rep, err
+	}
+}
+
+// Do sends a raw request like Conn.Do, on one of the Client's connections.
+func (c *Client) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+	return do(ctx, c, op, args)
+}
+
+func (c *Client) enter() bool {
+	if c.closed.Load() {
+		return false
+	}
+	c.active.Add(1)
+	if c.closed.Load() {
+		c.leave()
+		return false
+	}
+	return true
+}
+
+func (c *Client) leave() {
+	if c.active.Add(-1) == 0 && c.closed.Load() {
+		c.drainOnce.Do(func() { close(c.drained) })
+	}
+}
+
+// pick returns the next connection round-robin, repairing it when it is broken.
+func (c *Client) pick(ctx context.Context, verb string) (*Conn, error) {
+	s := c.slots[c.rr.Add(1)%uint32(len(c.slots))]
+	if cn := s.conn.Load(); !cn.Closed() {
+		return cn, nil
+	}
+	return c.repair(ctx, s, verb)
+}
+
+func (c *Client) healthy() *Conn {
+	for _, s := range c.slots {
+		if cn := s.conn.Load(); !cn.Closed() {
+			return cn
+		}
+	}
+	return nil
+}
+
+// repair redials a broken slot, unless its backoff has not expired, in which case another
+// healthy connection is used or the call fails at once.
+func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctxError(verb, ctx.Err())
+	}
+	defer func() { <-s.sem }()
+	old := s.conn.Load()
+	if !old.Closed() {
+		return old, nil // repaired while we waited
+	}
+	if wait := time.Until(s.retryAt); wait > 0 {
+		if cn := c.healthy(); cn != nil {
+			return cn, nil
+		}
+		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
+			Msg: fmt.Sprintf("not connected to %s: reconnecting failed, next attempt in %v", c.ep.display, wait.Round(time.Millisecond)), Err: s.lastErr}
+	}
+	cn, err := c.ep.dial(ctx, c.opts)
+	if err != nil {
+		if s.backoff == 0 {
+			s.backoff = c.opts.redialMin
+		} else {
+			s.backoff = min(2*s.backoff, c.opts.redialMax)
+		}
+		s.retryAt, s.lastErr = time.Now().Add(s.backoff), err
+		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
+			Msg: fmt.Sprintf("connection to %s broke and reconnecting failed (next attempt in %v)", c.ep.display, s.backoff), Err: err}
+	}
+	s.backoff, s.retryAt, s.lastErr = 0, time.Time{}, nil
+	s.conn.Store(cn)
+	c.retire(old)
+	return cn, nil
+}
+
+// retire closes a replaced connection, or keeps it until Close while an END it carries may
+// still be waiting for its reply.
+func (c *Client) retire(old *Conn) {
+	if !old.endPending() {
+		old.Close()
+		return
+	}
+	c.retiredMu.Lock()
+	defer c.retiredMu.Unlock()
+	kept := c.retired[:0]
+	for _, r := range c.retired {
+		if r.finished() {
+			r.Close()
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	c.retired = append(kept, old)
+}
+
+// Close waits for the calls in progress to finish, then closes every connection and waits
+// for their goroutines to exit. Calls made after Close fail with ErrClosed. It always
+// returns nil; calling it again does nothing.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		if c.active.Load() == 0 {
+			c.drainOnce.Do(func() { close(c.drained) })
+		}
+		<-c.drained
+		for _, s := range c.slots {
+			s.conn.Load().Close()
+		}
+		c.retiredMu.Lock()
+		for _, r := range c.retired {
+			r.Close()
+		}
+		c.retired = nil
+		c.retiredMu.Unlock()
+	})
+	return nil
+}
+
+// Closed reports whether Close has been called.
+func (c *Client) Closed() bool { return c.closed.Load() }

@@ -1,0 +1,203 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// Conn is one connection to a Gibson server. It is safe for concurrent use and pipelines
+// automatically: concurrent calls are written back to back, coalesced into as few writes as
+// possible, and their replies are matched in order by a single reader goroutine. Every
+// typed command (Set, Get, MGet, MetaSize, …) is a method of *Conn through the embedded
+// generated.Commands, whose X and Limits fields must not be changed.
+//
+// A call whose context ends returns at once with an error matching the context's error; its
+// reply is still read and dropped, so the stream stays in step. When the connection fails
+// (EOF, a read or write error, a malformed reply) every pending call fails with an error
+// wrapping ErrClosed (ErrProtocol for a malformed reply) and naming its command, and the
+// Conn is closed for good: Closed reports true and later calls fail with ErrClosed. A Conn
+// never reconnects; Client and Pool replace broken connections.
+type Conn struct {
+	generated.Commands
+
+	nc   net.Conn
+	ep   endpoint
+	opts *options
+
+	mu       sync.Mutex
+	queue    fifo    // calls whose frames are queued or written, awaiting replies
+	capWait  []*call // calls waiting for in-flight budget, in arrival order
+	pending  []byte  // frames queued while a write was under way
+	writing  bool    // someone owns the socket's write side
+	inflight int     // request bytes queued or written and not yet answered
+	ending   bool    // END was queued: nothing may follow it
+	broken   *brokenCause
+
+	dead atomic.Bool   // broken or ending; read without the lock by Closed
+	kick chan struct{} // hands the write side to the flusher
+	quit chan struct{} // closed when the reader exits
+	wg   sync.WaitGroup
+}
+
+// DialConn connects to the Gibson server at address: "unix:///path", "/path" (or
+// "./path"), "host:port" or "tcp://host:port". The context bounds the dial only; see
+// WithDialTimeout. Options that concern a Client's connection set (WithPoolSize,
+// WithRedialBackoff) are ignored.
+func DialConn(ctx context.Context, address string, opts ...Option) (*Conn, error) {
+	ep, err := parseEndpoint(address)
+	if err != nil {
+		return nil, err
+	}
+	return ep.dial(ctx, buildOptions(opts))
+}
+
+func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
+	c := &Conn{
+		nc:   nc,
+		ep:   ep,
+		opts: o,
+		kick: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+	}
+	c.Commands = generated.Commands{X: c, Limits: o.limits}
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.flusher()
+	return c
+}
+
+// Addr returns the server address as given to DialConn, Dial or NewPool.
+func (c *Conn) Addr() string { return c.ep.display }
+
+// Closed reports whether the connection is closed, broken, or has sent END; such a Conn
+// fails every new call with ErrClosed.
+func (c *Conn) Closed() bool { return c.dead.Load() }
+
+// Close closes the connection. Pending calls fail with an error wrapping ErrClosed. Close
+// waits for the connection's goroutines to exit and always returns nil; calling it again
+// does nothing.
+func (c *Conn) Close() error {
+	c.fail(&brokenCause{kind: wire.ErrClosed, msg: "connection closed by Close"})
+	c.wg.Wait()
+	return nil
+}
+
+// status tells the Client what became of a failed round trip.
+type status uint8
+
+const (
+	stOK         status = iota
+	stFailed            // caller owns the request; the server may have acted on it
+	stUnanswered        // caller owns the request; sent, but no reply byte arrived before the break
+	stNotSent           // caller owns the request; nothing was written
+	stAbandoned         // the caller gave up; the reader releases the request
+)
+
+// Exec runs req and implements generated.Executor: on success the reply's Data stays valid
+// until req.Release, which the caller calls; on error the request has been disposed of.
+// Frames longer than the server's max_request_size fail with ErrInvalidArgument unsent.
+func (c *Conn) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
+	rep, st, err := c.roundTrip(ctx, req)
+	if err != nil && st != stAbandoned {
+		req.Release()
+	}
+	return rep, err
+}
+
+// roundTrip sends req and waits for its reply. It never releases req itself; on error st
+// says who owns it and whether the server can have seen it.
+func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, status, error) {
+	frame := req.Frame()
+	if n := len(frame) - 4; n > c.opts.maxRequestSize {
+		return wire.Reply{}, stFailed, wire.Errorf(wire.ErrInvalidArgument, req.Verb,
+			"request is %d bytes; the server's max_request_size is %d and it would close the connection; send less or match the client's max request size to the server", n, c.opts.maxRequestSize)
+	}
+	if err := ctx.Err(); err != nil {
+		return wire.Reply{}, stFailed, ctxError(req.Verb, err)
+	}
+	cl := getCall(req)
+	c.mu.Lock()
+	if st, err := c.admit(ctx, cl, len(frame)); err != nil {
+		c.mu.Unlock()
+		putCall(cl)
+		return wire.Reply{}, st, err
+	}
+	c.send(cl, frame)
+	return c.wait(ctx, cl)
+}
+
+// wait blocks until cl completes or ctx ends.
+func (c *Conn) wait(ctx context.Context, cl *call) (wire.Reply, status, error) {
+	req, verb := cl.req, cl.req.Verb // once abandoned, the reader may recycle both
+	select {
+	case <-cl.done:
+	case <-ctx.Done():
+		if cl.state.CompareAndSwap(callWaiting, callAbandoned) {
+			return wire.Reply{}, stAbandoned, ctxError(verb, ctx.Err())
+		}
+		<-cl.done // completed at the same moment: take the result
+	}
+	err, started := cl.err, cl.started
+	putCall(cl)
+	switch {
+	case err == nil:
+		return req.Reply(), stOK, nil
+	case started:
+		return wire.Reply{}, stFailed, err
+	}
+	return wire.Reply{}, stUnanswered, err
+}
+
+// Do sends a raw request: op with args joined by spaces, exactly as given (no validation
+// beyond max_request_size, so arguments must not contain spaces except in a command's last
+// argument). Opcodes outside Gibson 1.2 fail with ErrInvalidArgument, because the server
+// would close the connection. The reply's Data is a copy owned by the caller. For an error
+// reply code Do returns the reply and the matching error (errors.Is(err, ErrNotFound), …).
+func (c *Conn) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+	return do(ctx, c, op, args)
+}
+
+func do(ctx context.Context, x generated.Executor, op wire.Opcode, args [][]byte) (wire.Reply, error) {
+	cmd := generated.ByOpcode(op)
+	if cmd == nil {
+		return wire.Reply{}, wire.Errorf(wire.ErrInvalidArgument, op.String(), "opcode %d is not a Gibson 1.2 command; the server would close the connection", uint16(op))
+	}
+	req := wire.NewRequest(op, cmd.Verb, cmd.Flags)
+	for _, a := range args {
+		req.AppendBytes(a)
+	}
+	rep, err := x.Exec(ctx, req)
+	if err != nil {
+		return wire.Reply{}, err
+	}
+	out := wire.Reply{Code: rep.Code, Encoding: rep.Encoding, Data: bytes.Clone(rep.Data)}
+	req.Release()
+	if wire.CodeError(out.Code) != nil {
+		return out, wire.ReplyError(cmd.Verb, out)
+	}
+	return out, nil
+}
+
+// endPending reports that END was sent and the connection has not broken yet: its reply may
+// still be on the way.
+func (c *Conn) endPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ending && c.broken == nil
+}
+
+// finished reports that the reader has exited.
+func (c *Conn) finished() bool {
+	select {
+	case <-c.quit:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,175 @@
+package client
+
+import (
+	"context"
+
+	"github.com/gogibson/gogibson/wire"
+)
+
+// The write side. A caller that finds nobody writing writes its own frame directly; callers
+// arriving meanwhile append their frames to pending, and the writer hands pending to the
+// flusher goroutine, which writes everything queued in one call per round. Only whole frames
+// are ever written, so a 4-byte length field is never split by us (PROTOCOL.md §2.3).
+
+// admit reserves size bytes of the in-flight budget for cl, waiting while the budget is
+// spent. It is called and returns with c.mu held.
+func (c *Conn) admit(ctx context.Context, cl *call, size int) (status, error) {
+	if c.broken != nil || c.ending {
+		return stNotSent, c.closedErr(cl.req.Verb)
+	}
+	cl.size = size
+	if len(c.capWait) == 0 && (c.inflight == 0 || c.inflight+size <= c.opts.maxInFlight) {
+		c.inflight += size
+		return stOK, nil
+	}
+	c.capWait = append(c.capWait, cl)
+	c.mu.Unlock()
+	select {
+	case <-cl.done:
+		c.mu.Lock()
+	case <-ctx.Done():
+		c.mu.Lock()
+		if !c.removeWaiter(cl) {
+			// Granted or failed in the meantime; the signal was sent under the lock.
+			<-cl.done
+			if cl.err == nil {
+				c.inflight -= size
+				c.grant()
+			}
+		}
+		cl.err = nil
+		return stFailed, ctxError(cl.req.Verb, ctx.Err())
+	}
+	if err := cl.err; err != nil {
+		cl.err = nil
+		return stNotSent, err
+	}
+	return stOK, nil
+}
+
+// grant admits waiting callers whose frames now fit. Called with c.mu held.
+func (c *Conn) grant() {
+	for len(c.capWait) > 0 {
+		w := c.capWait[0]
+		if c.inflight > 0 && c.inflight+w.size > c.opts.maxInFlight {
+			return
+		}
+		c.inflight += w.size
+		c.dropWaiter(0)
+		w.done <- struct{}{}
+	}
+}
+
+func (c *Conn) removeWaiter(cl *call) bool {
+	for i, w := range c.capWait {
+		if w == cl {
+			c.dropWaiter(i)
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Conn) dropWaiter(i int) {
+	n := len(c.capWait) - 1
+	copy(c.capWait[i:], c.capWait[i+1:])
+	c.capWait[n] = nil
+	c.capWait = c.capWait[:n]
+}
+
+// send queues cl and its frame and writes it unless another writer is active. It is called
+// with c.mu held and returns with it released.
+func (c *Conn) send(cl *call, frame []byte) {
+	c.queue.push(cl)
+	if cl.req.Flags&wire.FlagCloses != 0 {
+		c.ending = true
+		c.dead.Store(true)
+	}
+	if c.writing {
+		c.pending = append(c.pending, frame...)
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	if _, err := c.nc.Write(frame); err != nil {
+		c.fail(&brokenCause{kind: wire.ErrClosed, msg: "writing the request failed", err: err})
+		return // writing stays set: nothing may follow a partial write
+	}
+	c.mu.Lock()
+	if len(c.pending) == 0 {
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	// The flusher owns the write side until it clears writing, so the buffer always has room.
+	c.kick <- struct{}{}
+}
+
+// flusher writes frames queued by concurrent callers, all that are queued in one write.
+func (c *Conn) flusher() {
+	defer c.wg.Done()
+	var buf []byte
+	for {
+		select {
+		case <-c.kick:
+		case <-c.quit:
+			return
+		}
+		c.mu.Lock()
+		for len(c.pending) > 0 && c.broken == nil {
+			buf, c.pending = c.pending, buf[:0]
+			c.mu.Unlock()
+			_, err := c.nc.Write(buf)
+			if cap(buf) > 4*c.opts.maxInFlight {
+				buf = nil // do not keep a buffer grown by one huge frame
+			}
+			if err != nil {
+				c.fail(&brokenCause{kind: wire.ErrClosed, msg: "writing the request failed", err: err})
+				c.mu.Lock()
+				break
+			}
+			c.mu.Lock()
+		}
+		if c.broken == nil {
+			c.writing = false
+		}
+		c.mu.Unlock()
+	}
+}
+
+// fail marks the connection broken (the first cause wins) and closes the socket, which
+// makes the reader fail every pending call.
+func (c *Conn) fail(cause *brokenCause) {
+	c.mu.Lock()
+	c.markBroken(cause)
+	c.mu.Unlock()
+	c.nc.Close()
+}
+
+// markBroken records cause unless one is recorded and fails the callers waiting for budget.
+// Called with c.mu held.
+func (c *Conn) markBroken(cause *brokenCause) {
+	if c.broken == nil {
+		c.broken = cause
+	}
+	c.dead.Store(true)
+	for _, w := range c.capWait {
+		w.err = c.closedErr(w.req.Verb)
+		w.done <- struct{}{}
+	}
+	clear(c.capWait)
+	c.capWait = c.capWait[:0]
+	c.pending = c.pending[:0]
+}
+
+// closedErr is the error for a request refused because the connection is unusable.
+// Called with c.mu held.
+func (c *Conn) closedErr(verb string) error {
+	b := c.broken
+	if b == nil {
+		return &wire.Error{Kind: wire.ErrClosed, Command: verb, Msg: "connection is closed: END was sent"}
+	}
+	return &wire.Error{Kind: wire.ErrClosed, Command: verb, Msg: "connection is closed: " + b.msg, Err: b.err}
+}
