@@ -252,7 +252,7 @@ func (a *app) benchClient(ctx context.Context, cfg benchConfig, w *workload, don
 					return
 				}
 				t0 := time.Now()
-				code, err := call(ctx, w.cmd.Op, w.args[i%int64(len(w.args))])
+				code, err := call(ctx, w.cmd, w.args[i%int64(len(w.args))])
 				h.record(time.Since(t0))
 				if failedReply(code, err) {
 					errs.Add(1)

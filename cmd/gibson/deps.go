@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"time"
 
+	"github.com/gogibson/gogibson/client"
+	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -15,25 +16,44 @@ type dialOptions struct {
 	maxValueSize int
 }
 
-var errNotYet = errors.New("not available in this build yet")
-
 // dialConn opens one client connection.
 func dialConn(ctx context.Context, address string, o dialOptions) (conn, error) {
-	return nil, errNotYet
-}
-
-// startEmbedded starts the embedded server on a temporary unix socket.
-func startEmbedded() (address string, stop func(), err error) {
-	return "", nil, errNotYet
+	c, err := client.DialConn(ctx, address,
+		client.WithDialTimeout(o.timeout),
+		client.WithMaxKeySize(o.maxKeySize),
+		client.WithMaxValueSize(o.maxValueSize))
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // defaultBenchConns is the client's default pool size.
-const defaultBenchConns = 2
+const defaultBenchConns = client.DefaultPoolSize
 
 // benchCall sends one request and returns its reply code.
-type benchCall func(ctx context.Context, op wire.Opcode, args [][]byte) (wire.Code, error)
+type benchCall func(ctx context.Context, cmd *generated.Command, args [][]byte) (wire.Code, error)
 
-// benchCaller opens the client the bench drives.
+// benchCaller opens the client the bench drives: one client.Client with cfg.conns
+// pipelined connections. Requests go through Client.Exec exactly as the typed methods
+// send them, minus decoding the reply.
 func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func(), error) {
-	return nil, nil, errNotYet
+	cl, err := client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns))
+	if err != nil {
+		return nil, nil, err
+	}
+	call := func(ctx context.Context, cmd *generated.Command, args [][]byte) (wire.Code, error) {
+		req := wire.NewRequest(cmd.Op, cmd.Verb, cmd.Flags)
+		for _, a := range args {
+			req.AppendBytes(a)
+		}
+		rep, err := cl.Exec(ctx, req)
+		if err != nil {
+			return 0, err
+		}
+		code := rep.Code
+		req.Release()
+		return code, nil
+	}
+	return call, func() { _ = cl.Close() }, nil
 }
