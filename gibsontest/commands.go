@@ -1,0 +1,149 @@
+package gibsontest
+
+import (
+	"slices"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// A handler runs one parsed request with Server.mu held and appends its reply to r.out.
+type handler func(r *request) action
+
+// action tells the connection what to do after a request.
+type action uint8
+
+const (
+	actReply      action = iota // send the reply, carry on
+	actClose                    // close now; nothing of this request is sent
+	actCloseAfter               // send the reply, then close (END)
+)
+
+// request is the per-connection scratch space a handler works in.
+type request struct {
+	s     *Server
+	st    *store
+	a     args
+	now   int64
+	out   []byte
+	nodes []*node // MGET's collected matches
+}
+
+// handlers maps Gibson verbs to their implementation. Opcodes, argument shapes and which
+// commands check the memory limit or close the connection come from generated.Table, so
+// a verb missing from commands.yaml is simply not served (its opcode then closes the
+// connection, like any unknown opcode).
+var handlers = map[string]handler{
+	"SET": cmdSet, "GET": cmdGet, "DEL": cmdDel, "INC": cmdInc, "DEC": cmdDec,
+	"TTL": cmdTTL, "LOCK": cmdLock, "UNLOCK": cmdUnlock,
+	"MSET": cmdMSet, "MTTL": cmdMTTL, "MGET": cmdMGet, "MDEL": cmdMDel,
+	"MINC": cmdMInc, "MDEC": cmdMDec, "MLOCK": cmdMLock, "MUNLOCK": cmdMUnlock,
+	"COUNT": cmdCount, "KEYS": cmdKeys, "META": cmdMeta,
+	"STATS": cmdStats, "PING": cmdPing, "END": cmdEnd,
+}
+
+// command is one served opcode.
+type command struct {
+	verb     string
+	shape    shape
+	memCheck bool // answers MEM before parsing when over max_memory
+	closes   bool // the connection closes after the reply
+	fn       handler
+}
+
+// commands is indexed by opcode; nil entries are not served.
+var commands = buildCommands(generated.Table)
+
+func buildCommands(table []generated.Command) []*command {
+	var cmds []*command
+	for _, c := range table {
+		fn := handlers[c.Verb]
+		sh, ok := shapeOf(c.Args)
+		if fn == nil || !ok {
+			continue
+		}
+		if int(c.Op) >= len(cmds) {
+			cmds = append(cmds, make([]*command, int(c.Op)+1-len(cmds))...)
+		}
+		cmds[c.Op] = &command{
+			verb:     c.Verb,
+			shape:    sh,
+			memCheck: slices.Contains(c.Errors, wire.ErrMemoryLimit),
+			closes:   c.Flags&wire.FlagCloses != 0,
+			fn:       fn,
+		}
+	}
+	return cmds
+}
+
+// shapeOf derives the parse shape from the argument kinds (PROTOCOL.md §2.4).
+func shapeOf(as []generated.Arg) (shape, bool) {
+	keyLike := func(k wire.ArgKind) bool { return k == wire.ArgKey || k == wire.ArgPrefix }
+	switch {
+	case len(as) == 0:
+		return shapeNone, true
+	case len(as) == 1 && keyLike(as[0].Kind):
+		return shapeKey, true
+	case len(as) == 2 && keyLike(as[0].Kind) && as[1].Optional:
+		return shapeKeyOptRest, true
+	case len(as) == 2 && keyLike(as[0].Kind):
+		return shapeKeyRest, true
+	case len(as) == 3 && as[0].Kind.Numeric() && keyLike(as[1].Kind):
+		return shapeTTLKeyRest, true
+	}
+	return 0, false
+}
+
+func lookupCommand(op wire.Opcode) *command {
+	if int(op) < len(commands) {
+		return commands[op]
+	}
+	return nil
+}
+
+// Small helpers shared by the handlers.
+
+func (r *request) status(c wire.Code) action {
+	r.out = appendStatus(r.out, c)
+	return actReply
+}
+
+func (r *request) number(v int64) action {
+	r.out = appendNumber(r.out, v)
+	return actReply
+}
+
+// count answers an M* command: the count, or NOT_FOUND when it is 0.
+func (r *request) count(n int64) action {
+	if n == 0 {
+		return r.status(wire.CodeNotFound)
+	}
+	return r.number(n)
+}
+
+// node returns the node holding an item under key (expired or not), or nil.
+func (r *request) node(key []byte) *node {
+	if n := r.st.tree.get(key); n != nil && n.it != nil {
+		return n
+	}
+	return nil
+}
+
+// live returns the node of a live item under key, purging an expired one (lazy expiry).
+func (r *request) live(key []byte) *node {
+	n := r.node(key)
+	if n != nil && n.it.expired(r.now) {
+		r.st.free(n)
+		return nil
+	}
+	return n
+}
+
+// purged reports whether n's item had expired, purging it if so.
+func (r *request) purged(n *node) bool {
+	if n.it.expired(r.now) {
+		r.st.free(n)
+		return true
+	}
+	return false
+}

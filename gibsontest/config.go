@@ -1,0 +1,244 @@
+package gibsontest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds every directive of the reference server's gibson.conf (PROTOCOL.md §8).
+// Field comments give the directive name; DefaultConfig returns the compiled defaults.
+// Sizes are in bytes, times are durations. Directives that only make sense for the C
+// daemon (Daemonize, PidFile, LogFile, LogLevel, LogFlushRate) are parsed and kept so
+// that a real gibson.conf loads, but the embedded server ignores them.
+type Config struct {
+	// UnixSocket (unix_socket) is the socket path; when set, the server listens there
+	// only. Start uses it when no WithAddr option is given.
+	UnixSocket string
+	// Address (address) and Port (port) are the TCP address used when UnixSocket is empty.
+	Address string
+	Port    int
+	// MaxClients (max_clients): further connections are accepted and closed at once.
+	MaxClients int
+	// MaxIdleTime (max_idletime, whole seconds) only sets the TCP keep-alive period;
+	// idle clients are never disconnected.
+	MaxIdleTime time.Duration
+	// MaxRequestSize (max_request_size) is the largest accepted frame length (opcode
+	// included, inclusive); larger or shorter than 2 closes the connection.
+	MaxRequestSize int64
+	// MaxKeySize (max_key_size) truncates keys (SET shares it with the ttl text).
+	MaxKeySize int64
+	// MaxValueSize (max_value_size) truncates values and final arguments.
+	MaxValueSize int64
+	// MaxResponseSize (max_response_size) caps KVAL bodies; a larger one closes the
+	// connection without a reply.
+	MaxResponseSize int64
+	// MaxItemTTL (max_item_ttl, seconds) clamps TTLs before they are stored in 16 bits.
+	MaxItemTTL int64
+	// MaxMemory (max_memory): SET and MSET answer MEM while the used-memory estimate
+	// (keys plus stored values plus ItemOverhead bytes per item) is above it.
+	MaxMemory int64
+	// Compression (compression): values strictly longer are LZF-compressed when that
+	// saves at least 4 bytes.
+	Compression int64
+	// GCRatio (gc_ratio): when over MaxMemory, the memory cron evicts items not
+	// accessed for this long.
+	GCRatio time.Duration
+	// CronPeriod (cron_period, milliseconds) is how often the server's cron runs.
+	CronPeriod time.Duration
+	// ExpiredCron (expired_cron) is the period of the sweep that purges expired items.
+	ExpiredCron time.Duration
+	// MaxMemCron (max_mem_cron) is the period of the memory check and eviction.
+	MaxMemCron time.Duration
+
+	// Daemonize, PidFile, LogFile, LogLevel and LogFlushRate are accepted and ignored.
+	Daemonize    int
+	PidFile      string
+	LogFile      string
+	LogLevel     int
+	LogFlushRate int
+}
+
+// ItemOverhead is the per-item byte count the used-memory estimate adds to the key and
+// stored value sizes (memory_used in STATS, the MaxMemory check and eviction).
+const ItemOverhead = 64
+
+// DefaultConfig returns the reference server's compiled defaults (PROTOCOL.md §8).
+func DefaultConfig() Config {
+	return Config{
+		Address:         "127.0.0.1",
+		Port:            10128,
+		MaxClients:      1024,
+		MaxIdleTime:     time.Second,
+		MaxRequestSize:  4 << 20,
+		MaxKeySize:      512,
+		MaxValueSize:    4096,
+		MaxResponseSize: 40960000,
+		MaxItemTTL:      2592000,
+		MaxMemory:       2 << 30,
+		Compression:     40960,
+		GCRatio:         900 * time.Second,
+		CronPeriod:      100 * time.Millisecond,
+		ExpiredCron:     5 * time.Second,
+		MaxMemCron:      15 * time.Second,
+		PidFile:         "/var/run/gibson.pid",
+		LogFile:         "/dev/stdout",
+		LogLevel:        1,
+		LogFlushRate:    1,
+	}
+}
+
+// ShippedConfig returns the configuration of the reference server's packaged gibson.conf
+// (the one the transcripts were recorded with), except that it listens on no fixed
+// address: Start then picks a temporary unix socket.
+func ShippedConfig() Config {
+	c := DefaultConfig()
+	c.MaxClients = 255
+	c.MaxIdleTime = 30 * time.Second
+	c.MaxRequestSize = 2 << 20
+	c.MaxKeySize = 1 << 10
+	c.MaxValueSize = 2096127
+	c.MaxResponseSize = 15 << 20
+	c.MaxMemory = 1 << 30
+	c.Compression = 4 << 10
+	c.GCRatio = 15 * time.Minute
+	c.ExpiredCron = 15 * time.Second
+	c.Daemonize = 1
+	c.LogFile = "/var/log/gibson.log"
+	return c
+}
+
+type directive struct {
+	kind byte // 'i' int, 's' size, 't' time, 'm' milliseconds, 'd' whole seconds, 'S' string
+	set  func(c *Config, v int64, s string)
+}
+
+var directives = map[string]directive{
+	"unix_socket":       {'S', func(c *Config, _ int64, s string) { c.UnixSocket = s }},
+	"address":           {'S', func(c *Config, _ int64, s string) { c.Address = s }},
+	"port":              {'i', func(c *Config, v int64, _ string) { c.Port = int(v) }},
+	"max_clients":       {'i', func(c *Config, v int64, _ string) { c.MaxClients = int(v) }},
+	"max_idletime":      {'d', func(c *Config, v int64, _ string) { c.MaxIdleTime = time.Duration(v) }},
+	"max_request_size":  {'s', func(c *Config, v int64, _ string) { c.MaxRequestSize = v }},
+	"max_key_size":      {'s', func(c *Config, v int64, _ string) { c.MaxKeySize = v }},
+	"max_value_size":    {'s', func(c *Config, v int64, _ string) { c.MaxValueSize = v }},
+	"max_response_size": {'s', func(c *Config, v int64, _ string) { c.MaxResponseSize = v }},
+	"max_item_ttl":      {'i', func(c *Config, v int64, _ string) { c.MaxItemTTL = v }},
+	"max_memory":        {'s', func(c *Config, v int64, _ string) { c.MaxMemory = v }},
+	"compression":       {'s', func(c *Config, v int64, _ string) { c.Compression = v }},
+	"gc_ratio":          {'t', func(c *Config, v int64, _ string) { c.GCRatio = time.Duration(v) }},
+	"cron_period":       {'m', func(c *Config, v int64, _ string) { c.CronPeriod = time.Duration(v) }},
+	"expired_cron":      {'t', func(c *Config, v int64, _ string) { c.ExpiredCron = time.Duration(v) }},
+	"max_mem_cron":      {'t', func(c *Config, v int64, _ string) { c.MaxMemCron = time.Duration(v) }},
+	"daemonize":         {'i', func(c *Config, v int64, _ string) { c.Daemonize = int(v) }},
+	"pidfile":           {'S', func(c *Config, _ int64, s string) { c.PidFile = s }},
+	"logfile":           {'S', func(c *Config, _ int64, s string) { c.LogFile = s }},
+	"loglevel":          {'i', func(c *Config, v int64, _ string) { c.LogLevel = int(v) }},
+	"logflushrate":      {'i', func(c *Config, v int64, _ string) { c.LogFlushRate = int(v) }},
+}
+
+// Directives returns the names of every configuration directive, sorted.
+func Directives() []string {
+	names := make([]string, 0, len(directives))
+	for name := range directives {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Set applies one directive, as a gibson.conf line or a --name value flag would. Sizes
+// take an optional B, K, M or G suffix (powers of 1024); times take s, m, h or d
+// (seconds without one); cron_period is milliseconds and max_idletime whole seconds.
+// Unlike the reference server, which silently keeps the default, an unknown directive or
+// an unparsable value is an error.
+func (c *Config) Set(name, value string) error {
+	d, ok := directives[name]
+	if !ok {
+		return fmt.Errorf("unknown directive %q (known: %s)", name, strings.Join(Directives(), ", "))
+	}
+	if d.kind == 'S' {
+		d.set(c, 0, value)
+		return nil
+	}
+	v, err := parseDirectiveValue(d.kind, value)
+	if err != nil {
+		return fmt.Errorf("%s %q: %v", name, value, err)
+	}
+	d.set(c, v, value)
+	return nil
+}
+
+func parseDirectiveValue(kind byte, value string) (int64, error) {
+	num, mul := value, int64(1)
+	if value != "" {
+		unit := value[len(value)-1]
+		switch kind {
+		case 's':
+			if m, ok := map[byte]int64{'b': 1, 'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30}[lower(unit)]; ok {
+				num, mul = value[:len(value)-1], m
+			}
+		case 't':
+			mul = int64(time.Second)
+			if m, ok := map[byte]int64{'s': 1, 'm': 60, 'h': 3600, 'd': 86400}[lower(unit)]; ok {
+				num, mul = value[:len(value)-1], m*int64(time.Second)
+			}
+		case 'm':
+			mul = int64(time.Millisecond)
+		case 'd':
+			mul = int64(time.Second)
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		switch kind {
+		case 's':
+			return 0, fmt.Errorf("not a size (a whole number with an optional B, K, M or G suffix)")
+		case 't':
+			return 0, fmt.Errorf("not a time (a whole number with an optional s, m, h or d suffix)")
+		}
+		return 0, fmt.Errorf("not a whole number")
+	}
+	return n * mul, nil
+}
+
+func lower(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// ParseConfig reads a gibson.conf: one "directive value" per line, blank lines and lines
+// starting with # ignored. It starts from DefaultConfig. Errors name the file and line
+// ("gibson.conf:12: ...").
+func ParseConfig(r io.Reader, name string) (Config, error) {
+	c := DefaultConfig()
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Fields(text)
+		if len(fields) < 2 {
+			return c, fmt.Errorf("%s:%d: directive %q has no value", name, line, fields[0])
+		}
+		if len(fields) > 2 && !strings.HasPrefix(fields[2], "#") {
+			return c, fmt.Errorf("%s:%d: directive %q takes one value, got %q", name, line, fields[0], strings.Join(fields[1:], " "))
+		}
+		if err := c.Set(fields[0], fields[1]); err != nil {
+			return c, fmt.Errorf("%s:%d: %v", name, line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return c, fmt.Errorf("%s: %v", name, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,156 @@
+package gibsontest
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gogibson/gogibson/wire"
+)
+
+const (
+	readBufSize  = 64 << 10 // per connection; grown for larger frames, then dropped
+	keepOutSize  = 1 << 20  // larger output buffers are not kept between flushes
+	frameMinimum = 2        // a frame's length counts at least the opcode
+)
+
+// conn is one client connection, served by one goroutine.
+type conn struct {
+	nc     net.Conn
+	req    request
+	once   sync.Once
+	closed chan struct{} // closed by close: stop waiting (reply delay)
+	exited chan struct{} // closed when the goroutine is done
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{nc: nc, req: request{s: s}, closed: make(chan struct{}), exited: make(chan struct{})}
+}
+
+func (c *conn) close() {
+	c.once.Do(func() {
+		close(c.closed)
+		c.nc.Close()
+	})
+}
+
+// serve reads frames straight from a buffer, runs every complete one, and writes the
+// collected replies when no complete frame is left, so pipelined requests are answered in
+// order with one write per batch.
+func (s *Server) serve(c *conn) {
+	defer func() {
+		c.close()
+		s.cmu.Lock()
+		delete(s.open, c)
+		s.cmu.Unlock()
+		s.active.Add(-1)
+		close(c.exited)
+		s.wg.Done()
+	}()
+	buf := make([]byte, readBufSize)
+	r, w := 0, 0
+	for {
+		for w-r >= 4 {
+			n := int64(binary.LittleEndian.Uint32(buf[r:]))
+			if n < frameMinimum || n > s.cfg.MaxRequestSize {
+				if w-r > 4 { // like the reference, act on a bad length when more bytes come
+					s.flush(c)
+					return
+				}
+				break
+			}
+			need := 4 + int(n)
+			if w-r < need {
+				if need > len(buf) {
+					grown := make([]byte, need)
+					w = copy(grown, buf[r:w])
+					buf, r = grown, 0
+				}
+				break
+			}
+			op := wire.Opcode(binary.LittleEndian.Uint16(buf[r+4:]))
+			payload := buf[r+6 : r+need]
+			r += need
+			if act := s.execute(c, op, payload); act != actReply {
+				s.flush(c)
+				return
+			}
+		}
+		if !s.flush(c) {
+			return
+		}
+		switch {
+		case r == w:
+			r, w = 0, 0
+			if len(buf) > readBufSize {
+				buf = make([]byte, readBufSize)
+			}
+		case r > 0:
+			w = copy(buf, buf[r:w])
+			r = 0
+		}
+		nr, err := c.nc.Read(buf[w:])
+		w += nr
+		if err != nil && nr == 0 {
+			return
+		}
+	}
+}
+
+// execute runs one request under the server lock and appends its reply to c.req.out.
+func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
+	req := &c.req
+	start := len(req.out)
+	s.mu.Lock()
+	s.requests++
+	cmd := lookupCommand(op)
+	if cmd == nil {
+		s.mu.Unlock()
+		return actClose // unknown opcode: no reply, connection closed
+	}
+	req.now, req.st = s.nowTime().Unix(), s.st
+	act := actReply
+	if cmd.memCheck && s.st.mem > s.cfg.MaxMemory {
+		req.status(wire.CodeMem)
+	} else if a, ok := splitPayload(cmd.shape, payload, int(s.cfg.MaxKeySize), int(s.cfg.MaxValueSize)); !ok {
+		req.status(wire.CodeErr)
+	} else {
+		req.a = a
+		act = cmd.fn(req)
+		req.a = args{}
+	}
+	s.mu.Unlock()
+	if cmd.closes && act == actReply {
+		act = actCloseAfter
+	}
+	if act != actClose && s.faults.Load() != 0 {
+		act = s.injectFault(req, start, act)
+	}
+	return act
+}
+
+// flush writes the collected replies, after the configured reply delay. It reports
+// whether the connection is still usable.
+func (s *Server) flush(c *conn) bool {
+	out := c.req.out
+	if len(out) == 0 {
+		return true
+	}
+	if d := time.Duration(s.delay.Load()); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.closed:
+			t.Stop()
+			return false
+		}
+	}
+	_, err := c.nc.Write(out)
+	if cap(out) > keepOutSize {
+		c.req.out = nil
+	} else {
+		c.req.out = out[:0]
+	}
+	return err == nil
+}

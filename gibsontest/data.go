@@ -1,0 +1,81 @@
+package gibsontest
+
+import (
+	"time"
+
+	"github.com/gogibson/gogibson/wire"
+)
+
+// Direct access to the data for test set-up and assertions. These methods bypass the
+// protocol: they update no access times, purge nothing and count no requests.
+
+// Flush deletes every item. Like deletions over the protocol it keeps the order in which
+// key branches were first created (PROTOCOL.md §5.6).
+func (s *Server) Flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.tree.root.walk(func(n *node) bool {
+		s.st.free(n)
+		return true
+	})
+}
+
+// Keys returns the keys under prefix in the server's order, live and expired alike (as
+// KEYS lists them, but uncut at 0x00); an empty prefix lists every key.
+func (s *Server) Keys(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	s.st.tree.walk([]byte(prefix), func(n *node) bool {
+		keys = append(keys, n.key)
+		return true
+	})
+	return keys
+}
+
+// Get returns the value stored under key and whether a live (not expired) item exists.
+// Numbers come back as decimal text, compressed values decompressed.
+func (s *Server) Get(key string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.st.tree.get([]byte(key))
+	if n == nil || n.it == nil || n.it.expired(s.nowTime().Unix()) {
+		return nil, false
+	}
+	switch n.it.enc {
+	case wire.EncNumber:
+		return []byte(itoa(n.it.num)), true
+	case wire.EncLZF:
+		return lzfDecompress(nil, n.it.data), true
+	}
+	return append([]byte(nil), n.it.data...), true
+}
+
+// Set stores value under key with a TTL of ttl rounded down to whole seconds (0 = none)
+// as SET would, compression included, ignoring locks and the memory limit. Key and
+// value are stored as given, without the protocol's truncation.
+func (s *Server) Set(key string, value []byte, ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it := s.st.newText(value, s.cfg.Compression, s.nowTime().Unix())
+	if secs := int64(ttl / time.Second); secs > 0 {
+		it.ttl = int16(min(s.cfg.MaxItemTTL, secs))
+	}
+	s.st.put(s.st.tree.insert([]byte(key)), it)
+}
+
+// Len returns the number of stored items, expired-but-unpurged ones included (STATS
+// total_items).
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(s.st.n)
+}
+
+// MemoryUsed returns the used-memory estimate that SET and MSET compare with MaxMemory:
+// key and stored value bytes plus ItemOverhead per item.
+func (s *Server) MemoryUsed() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.mem
+}

@@ -1,0 +1,34 @@
+// Package gibsontest runs a Gibson-compatible cache server in the current process, for
+// tests (in the style of net/http/httptest and miniredis) and for "gibson serve".
+//
+//	s := gibsontest.NewServer(t)              // temporary unix socket, closed with the test
+//	c, err := client.Dial(ctx, s.Addr())
+//	s.FastForward(10 * time.Second)           // TTLs and locks run out without sleeping
+//
+// The server is a second implementation of the reference Gibson 1.2.1 server and
+// reproduces its observable behaviour byte for byte as PROTOCOL.md §2–§7 describes it:
+// request framing and the lazy length check, the four argument shapes with silent
+// truncation of keys and values, the lenient number parser, 16-bit TTL storage, the
+// shared created timestamp of TTLs and locks, lazy and periodic expiry, the trie result
+// order that remembers deleted branches, KEYS listing expired keys, META field prefix
+// matching, STATS with its 27 entries, LZF compression, the memory limit, and closing the
+// connection for unknown opcodes, bad lengths and oversized KVAL replies.
+//
+// Deviations, all deliberate:
+//
+//   - A request whose final argument is missing entirely (SET "0 k", TTL "k", MSET "p",
+//     …) makes the reference server read past the request, store heap garbage or crash;
+//     this server answers REPL_ERR.
+//   - A 4-byte length field split across reads is read normally (the reference corrupts
+//     the connection).
+//   - Memory figures are an estimate: key and stored value bytes plus ItemOverhead per
+//     item (no preallocated buffers), so MaxMemory compares against that.
+//   - Lazy expiry during a prefix walk purges the item it found, even when its key holds
+//     0x00 (the reference purges the key cut at the NUL, i.e. usually nothing).
+//   - Configuration values that do not parse are errors instead of silently falling back
+//     to the default.
+//
+// Requests are globally serialised by one mutex, as the reference server is
+// single-threaded. Each connection is served by one goroutine that parses frames
+// straight from its read buffer and writes the replies of a pipelined batch at once.
+package gibsontest

@@ -1,0 +1,146 @@
+package gibsontest
+
+import (
+	"github.com/gogibson/gogibson/wire"
+)
+
+// item is one stored value with the reference server's metadata (PROTOCOL.md §5.1).
+type item struct {
+	data    []byte // plain text or LZF bytes; nil for numbers
+	num     int64  // the value of a number item
+	rawLen  int    // decompressed length of an LZF item
+	enc     wire.Encoding
+	ttl     int16 // stored TTL; <= 0 never expires (-1 = created without TTL)
+	created int64 // base timestamp for TTL and lock
+	access  int64
+	lock    int64 // raw lock argument: 0 none, -1 forever, else seconds from created
+}
+
+// size is what META size reports: 8 for numbers, the stored (maybe compressed) length.
+func (it *item) size() int64 {
+	if it.enc == wire.EncNumber {
+		return 8
+	}
+	return int64(len(it.data))
+}
+
+func (it *item) expired(now int64) bool {
+	return it.ttl > 0 && now-it.created >= int64(it.ttl)
+}
+
+func (it *item) locked(now int64) bool {
+	return it.lock == -1 || (it.lock > 0 && now-it.created < it.lock)
+}
+
+// store is the data the server holds, guarded by Server.mu.
+type store struct {
+	tree *trie
+	n    int64 // items stored, expired-but-unpurged included
+	ncmp int64 // items stored compressed
+	mem  int64 // used-memory estimate: keys, stored values, ItemOverhead per item
+	peak int64
+
+	firstSeen, lastSeen int64
+	comprAvg            float64
+	pool                itemPool
+	lzf                 lzfTable
+	lzfOut              []byte
+}
+
+func newStore() *store { return &store{tree: newTrie()} }
+
+func (st *store) footprint(n *node) int64 {
+	return int64(len(n.key)) + n.it.size() + ItemOverhead
+}
+
+// put stores it under n, replacing and freeing any old item.
+func (st *store) put(n *node, it *item) {
+	if n.it != nil {
+		st.free(n)
+	}
+	n.it = it
+	st.n++
+	if it.enc == wire.EncLZF {
+		st.ncmp++
+	}
+	st.mem += st.footprint(n)
+	st.peak = max(st.peak, st.mem)
+	if st.firstSeen == 0 {
+		st.firstSeen = it.created
+	}
+	st.lastSeen = it.created
+	st.pool.alloc()
+}
+
+// free removes the item of n, keeping the node (the trie is never pruned).
+func (st *store) free(n *node) {
+	st.mem -= st.footprint(n)
+	st.n--
+	if n.it.enc == wire.EncLZF {
+		st.ncmp--
+	}
+	n.it = nil
+	st.pool.release()
+}
+
+// setNumber turns n's item into a number item holding v.
+func (st *store) setNumber(n *node, v int64) {
+	st.mem -= st.footprint(n)
+	if n.it.enc == wire.EncLZF {
+		st.ncmp--
+	}
+	n.it.data, n.it.num, n.it.enc = nil, v, wire.EncNumber
+	st.mem += st.footprint(n)
+	st.peak = max(st.peak, st.mem)
+}
+
+// newText builds a plain or LZF item for value as SET and MSET store it: LZF when value
+// is longer than threshold and compressing saves at least 4 bytes.
+func (st *store) newText(value []byte, threshold int64, now int64) *item {
+	it := &item{enc: wire.EncPlain, ttl: -1, created: now, access: now}
+	if int64(len(value)) > threshold && len(value) > 4 {
+		limit := len(value) - 4
+		if cap(st.lzfOut) < limit+8 {
+			st.lzfOut = make([]byte, limit+8)
+		}
+		if n := st.lzf.compress(value, st.lzfOut[:limit+8], limit); n > 0 {
+			rate := 100 - float64(n)*100/float64(len(value))
+			if st.comprAvg == 0 {
+				st.comprAvg = rate
+			} else {
+				st.comprAvg = (st.comprAvg + rate) / 2
+			}
+			it.enc, it.rawLen = wire.EncLZF, len(value)
+			it.data = append([]byte(nil), st.lzfOut[:n]...)
+			if cap(st.lzfOut) > 1<<20 {
+				st.lzfOut = nil // do not pin a huge buffer
+			}
+			return it
+		}
+	}
+	it.data = append([]byte(nil), value...)
+	return it
+}
+
+// itemPool mimics the reference server's item allocator for STATS: blocks of objects,
+// a bump counter that is not decremented on free, and a free list used first.
+type itemPool struct {
+	used, capacity, total, freeList int64
+}
+
+func (p *itemPool) init() { *p = itemPool{capacity: 512, total: 512} }
+
+func (p *itemPool) alloc() {
+	if p.freeList > 0 {
+		p.freeList--
+		return
+	}
+	if p.used >= p.capacity {
+		block := min(2*p.used, 131072)
+		p.capacity, p.used = block, 0
+		p.total += block
+	}
+	p.used++
+}
+
+func (p *itemPool) release() { p.freeList++ }
