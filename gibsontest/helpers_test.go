@@ -123,8 +123,14 @@ func frame(op wire.Opcode, payload string) []byte {
 	return wire.AppendRequest(nil, op, []byte(payload))
 }
 
-// kvPairs decodes a KVAL reply into its pairs, numbers as decimal text.
-func kvPairs(t testing.TB, rep []byte) [][2]string {
+// kvEntry is one decoded KVAL entry; numbers are given as decimal text.
+type kvEntry struct {
+	key, value string
+	enc        wire.Encoding
+}
+
+// kvEntries decodes a KVAL reply.
+func kvEntries(t testing.TB, rep []byte) []kvEntry {
 	t.Helper()
 	if len(rep) < wire.HeaderSize+4 || wire.Code(binary.LittleEndian.Uint16(rep)) != wire.CodeKVal {
 		t.Fatalf("not a KVAL reply: %x", rep[:min(len(rep), 16)])
@@ -132,23 +138,33 @@ func kvPairs(t testing.TB, rep []byte) [][2]string {
 	b := rep[wire.HeaderSize:]
 	n := binary.LittleEndian.Uint32(b)
 	b = b[4:]
-	var pairs [][2]string
+	var es []kvEntry
 	for i := uint32(0); i < n; i++ {
 		kl := binary.LittleEndian.Uint32(b)
-		k := string(b[4 : 4+kl])
+		e := kvEntry{key: string(b[4 : 4+kl])}
 		b = b[4+kl:]
-		enc := wire.Encoding(b[0])
+		e.enc = wire.Encoding(b[0])
 		vl := binary.LittleEndian.Uint32(b[1:])
 		v := b[5 : 5+vl]
 		b = b[5+vl:]
-		if enc == wire.EncNumber {
-			pairs = append(pairs, [2]string{k, itoa(int64(binary.LittleEndian.Uint64(v)))})
-		} else {
-			pairs = append(pairs, [2]string{k, string(v)})
+		e.value = string(v)
+		if e.enc == wire.EncNumber {
+			e.value = itoa(int64(binary.LittleEndian.Uint64(v)))
 		}
+		es = append(es, e)
 	}
 	if len(b) != 0 {
 		t.Fatalf("KVAL reply has %d trailing bytes", len(b))
+	}
+	return es
+}
+
+// kvPairs decodes a KVAL reply into key/value pairs.
+func kvPairs(t testing.TB, rep []byte) [][2]string {
+	t.Helper()
+	var pairs [][2]string
+	for _, e := range kvEntries(t, rep) {
+		pairs = append(pairs, [2]string{e.key, e.value})
 	}
 	return pairs
 }

@@ -64,6 +64,12 @@ type replayEnv struct {
 	s   *Server
 	c   *rawConn
 	tag string
+	cfg func(c *Config) // adjusts the configuration of every instance
+
+	// With relativeTS, capture timestamps are compared by their distance to the first
+	// one seen (sections where the clock moves); otherwise they must equal the clock.
+	relativeTS bool
+	tsOffset   *int64
 }
 
 // instance starts the server a tagged sub-table ran on ("[max_response_size 100]").
@@ -83,6 +89,9 @@ func (e *replayEnv) instance(tag string) {
 	case "[maxvalue-2M]":
 	default:
 		e.t.Fatalf("no configuration known for instance %s", tag)
+	}
+	if e.cfg != nil {
+		e.cfg(&cfg)
 	}
 	if e.s != nil {
 		e.s.Close()
@@ -287,7 +296,18 @@ func (e *replayEnv) compare(r row, got []byte) {
 	}
 	want := mustHex(t, r.rep)
 	if isTimestamp(want) {
-		want = number(e.s.Now().Unix())
+		captured := int64(binary.LittleEndian.Uint64(want[7:]))
+		ours := e.s.Now().Unix()
+		if e.relativeTS {
+			if e.tsOffset == nil && isTimestamp(got) {
+				off := int64(binary.LittleEndian.Uint64(got[7:])) - captured
+				e.tsOffset = &off
+			}
+			if e.tsOffset != nil {
+				ours = captured + *e.tsOffset
+			}
+		}
+		want = number(ours)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%v: reply %x, want %x (%s)", r, got, want, r.meaning)
