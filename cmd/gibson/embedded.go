@@ -1,8 +1,12 @@
 package main
 
-import "errors"
+import "github.com/gogibson/gogibson/gibsontest"
 
 // startEmbedded starts the embedded server on a unix socket in a temporary directory.
 func startEmbedded() (address string, stop func(), err error) {
-	return "", nil, errors.New("the embedded server is not available in this build yet")
+	s, err := gibsontest.Start()
+	if err != nil {
+		return "", nil, err
+	}
+	return s.Addr(), func() { _ = s.Close() }, nil
 }

@@ -24,14 +24,17 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 	if err != nil {
 		return histogram{}, 0, 0, err
 	}
-	conns := make([]net.Conn, 0, cfg.conns)
+	// As many connections as there are callers at most, the callers spread over them: each
+	// connection keeps its callers' worth of requests in flight and sends its share of them.
+	active := min(cfg.conns, cfg.callers)
+	conns := make([]net.Conn, 0, active)
 	defer func() {
 		for _, c := range conns {
 			_ = c.Close()
 		}
 	}()
 	var d net.Dialer
-	for range cfg.conns {
+	for range active {
 		c, err := d.DialContext(ctx, network, address)
 		if err != nil {
 			return histogram{}, 0, 0, err
@@ -42,25 +45,26 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 	for _, f := range w.frames {
 		maxFrame = max(maxFrame, len(f))
 	}
-	window := (cfg.callers + cfg.conns - 1) / cfg.conns
-	window = max(1, min(window, maxRawInFlight/maxFrame))
-
-	hists := make([]histogram, len(conns))
-	errs := make([]int64, len(conns))
-	fails := make([]error, len(conns))
+	hists := make([]histogram, active)
+	errs := make([]int64, active)
+	fails := make([]error, active)
 	var wg sync.WaitGroup
 	start := time.Now()
-	offset := 0
+	offset, assigned, callersLeft := 0, 0, 0
 	for i, c := range conns {
-		quota := cfg.requests / len(conns)
-		if i < cfg.requests%len(conns) {
-			quota++
+		window := cfg.callers / active
+		if i < cfg.callers%active {
+			window++
 		}
+		callersLeft += window
+		quota := cfg.requests*callersLeft/cfg.callers - assigned
+		assigned += quota
+		window = max(1, min(window, maxRawInFlight/maxFrame))
 		wg.Add(1)
-		go func(i, offset, quota int) {
+		go func(i, offset, quota, window int) {
 			defer wg.Done()
 			errs[i], fails[i] = rawConn(c, w, offset, quota, window, &hists[i], done)
-		}(i, offset, quota)
+		}(i, offset, quota, window)
 		offset += quota
 	}
 	wg.Wait()

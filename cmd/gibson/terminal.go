@@ -33,7 +33,7 @@ func (s *session) replOnTerminal(ctx context.Context, in *os.File, out io.Writer
 		io.Reader
 		io.Writer
 	}{in, out}, "gibson "+s.addr+"> ")
-	if w, h, err := term.GetSize(fd); err == nil {
+	if w, h, err := term.GetSize(fd); err == nil && w > 0 {
 		_ = t.SetSize(w, h)
 	}
 	t.History = loadHistory(histPath)
