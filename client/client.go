@@ -89,25 +89,30 @@ func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error
 		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
 	}
 	defer c.leave()
+	s := c.slots[c.rr.Add(1)%uint32(len(c.slots))]
+	cn := s.conn.Load()
 	retried := false
 	for reroutes := 0; ; {
-		cn, err := c.pick(ctx, req.Verb)
-		if err != nil {
-			req.Release()
-			return wire.Reply{}, err
+		if cn.Closed() {
+			var err error
+			if cn, err = c.repair(ctx, s, req.Verb); err != nil {
+				req.Release()
+				return wire.Reply{}, err
+			}
 		}
 		rep, st, err := cn.roundTrip(ctx, req)
 		switch st {
 		case stOK, stAbandoned:
 			return rep, err
 		case stNotSent:
-			// Nothing was written, so any command may go elsewhere; bounded in case every
-			// connection breaks at once.
-			if reroutes <= len(c.slots) && ctx.Err() == nil {
+			// Nothing was written, so any command may go to a new connection; bounded in
+			// case connections keep breaking.
+			if reroutes < 3 && ctx.Err() == nil {
 				reroutes++
 				continue
 			}
 		case stUnanswered:
+			// The connection is broken now (cn.Closed), so the retry gets a fresh one.
 			if req.Flags&wire.FlagReadOnly != 0 && !retried && ctx.Err() == nil {
 				retried = true
 				continue
@@ -139,15 +144,6 @@ func (c *Client) leave() {
 	if c.active.Add(-1) == 0 && c.closed.Load() {
 		c.drainOnce.Do(func() { close(c.drained) })
 	}
-}
-
-// pick returns the next connection round-robin, repairing it when it is broken.
-func (c *Client) pick(ctx context.Context, verb string) (*Conn, error) {
-	s := c.slots[c.rr.Add(1)%uint32(len(c.slots))]
-	if cn := s.conn.Load(); !cn.Closed() {
-		return cn, nil
-	}
-	return c.repair(ctx, s, verb)
 }
 
 func (c *Client) healthy() *Conn {
