@@ -200,4 +200,3 @@ func abs(n int) int {
 	}
 	return n
 }
-
