@@ -28,6 +28,11 @@
 //   - Configuration values that do not parse are errors instead of silently falling back
 //     to the default.
 //
+// Limits of the emulation: STATS memory and item-pool figures are plausible rather than
+// the reference's (server_build_datetime is the start time), and like the reference trie
+// the key index never forgets a key once stored, so memory grows with the number of
+// distinct keys ever used. Restart also resets the statistics and Connections/Requests.
+//
 // Requests are globally serialised by one mutex, as the reference server is
 // single-threaded. Each connection is served by one goroutine that parses frames
 // straight from its read buffer and writes the replies of a pipelined batch at once.
