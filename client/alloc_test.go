@@ -1,0 +1,60 @@
+//go:build !race
+
+package client
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// fixedHandler answers from preallocated replies, so the in-process fake allocates nothing
+// and testing.AllocsPerRun, which counts every goroutine's allocations, sees only the
+// client's.
+func fixedHandler() handlerFunc {
+	val := valReply([]byte("value"))
+	ok := codeReply(wire.CodeOK)
+	return func(op wire.Opcode, payload []byte) ([]byte, bool) {
+		if op == generated.OpGet || op == generated.OpSet {
+			return val, false
+		}
+		return ok, false
+	}
+}
+
+func TestAllocs(t *testing.T) {
+	s := newFakeServer(t, fixedHandler())
+	ctx := context.Background()
+	conn := dialFake(t, s)
+	cl, err := Dial(ctx, s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	value := []byte("value")
+	for _, x := range []struct {
+		name string
+		cmds *generated.Commands
+	}{{"Conn", &conn.Commands}, {"Client", &cl.Commands}} {
+		get := testing.AllocsPerRun(500, func() {
+			if v, err := x.cmds.Get(ctx, "key"); err != nil || len(v) != 5 {
+				t.Fatal(v, err)
+			}
+		})
+		set := testing.AllocsPerRun(500, func() {
+			if err := x.cmds.Set(ctx, "key", value, 0); err != nil {
+				t.Fatal(err)
+			}
+		})
+		ping := testing.AllocsPerRun(500, func() {
+			if err := x.cmds.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if get != 1 || set != 0 || ping != 0 {
+			t.Errorf("%s: allocations per call: GET %v (want 1, the value), SET %v (want 0), PING %v (want 0)", x.name, get, set, ping)
+		}
+	}
+}

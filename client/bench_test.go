@@ -1,0 +1,236 @@
+package client
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/gibsontest"
+	"github.com/gogibson/gogibson/internal/addr"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// The benchmarks run against the embedded server in this process, so client and server
+// share the CPUs. Compare Client* with Raw* of the same run as ratios:
+// ClientParallel/RawParallel is the pipelining efficiency, ClientSequential/RawSequential
+// the per-call overhead.
+
+const benchParallelism = 16
+
+var benchValue = []byte("0123456789abcdef0123456789abcdef")
+
+func benchServer(b *testing.B) *gibsontest.Server {
+	s := gibsontest.NewServer(b)
+	s.Set("bench", benchValue, 0)
+	return s
+}
+
+func BenchmarkClientParallel(b *testing.B) {
+	s := benchServer(b)
+	c := dialClient(b, s.Addr())
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			if _, err := c.Get(ctx, "bench"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkRawParallel is the ceiling for BenchmarkClientParallel: no client library, just
+// precomputed GET frames written on as many connections as the Client uses, with as many
+// requests outstanding in total as the Client benchmark has goroutines, and replies skipped
+// with wire.Reader.
+func BenchmarkRawParallel(b *testing.B) {
+	s := benchServer(b)
+	conns := DefaultPoolSize
+	window := max(1, benchParallelism*runtime.GOMAXPROCS(0)/conns)
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte("bench"))
+	ncs := make([]net.Conn, conns)
+	for i := range ncs {
+		ncs[i] = rawDial(b, s.Addr())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	for _, nc := range ncs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rawPipeline(b, nc, frame, window, &left)
+		}()
+	}
+	wg.Wait()
+}
+
+// rawPipeline sends frames while fewer than window are unanswered and claims requests
+// from left until none remain.
+func rawPipeline(b *testing.B, nc net.Conn, frame []byte, window int, left *atomic.Int64) {
+	tokens := make(chan struct{}, window)
+	sent := make(chan int, window)
+	done := make(chan struct{})
+	go func() { // reader
+		defer close(done)
+		var rd wire.Reader
+		outstanding := 0
+		for {
+			if outstanding == 0 {
+				n, ok := <-sent
+				if !ok {
+					return
+				}
+				outstanding += n
+			}
+			select {
+			case n, ok := <-sent:
+				if ok {
+					outstanding += n
+				}
+			default:
+			}
+			if _, err := rd.Fill(nc); err != nil {
+				b.Error(err)
+				return
+			}
+			for {
+				_, ok, err := rd.Next()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if !ok {
+					break
+				}
+				outstanding--
+				<-tokens
+			}
+		}
+	}()
+	batch := make([]byte, 0, window*len(frame))
+	for {
+		// Take at least one token, then as many more as are free, as one write.
+		tokens <- struct{}{}
+		n := 1
+	more:
+		for n < window {
+			select {
+			case tokens <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+		if rem := left.Add(-int64(n)); rem < 0 {
+			unclaimed := int(min(-rem, int64(n)))
+			for range unclaimed {
+				<-tokens // give back tokens of requests that will not be sent
+			}
+			n -= unclaimed
+		}
+		if n == 0 {
+			break
+		}
+		batch = batch[:0]
+		for range n {
+			batch = append(batch, frame...)
+		}
+		sent <- n
+		if _, err := nc.Write(batch); err != nil {
+			b.Error(err)
+			break
+		}
+	}
+	close(sent)
+	<-done
+}
+
+func BenchmarkClientSequential(b *testing.B) {
+	s := benchServer(b)
+	c := dialClient(b, s.Addr())
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Get(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawSequential is the ceiling for BenchmarkClientSequential: one precomputed GET
+// frame written and its reply read, per round trip.
+func BenchmarkRawSequential(b *testing.B) {
+	s := benchServer(b)
+	nc := rawDial(b, s.Addr())
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte("bench"))
+	var rd wire.Reader
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := nc.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, ok, err := rd.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ok {
+				break
+			}
+			if _, err := rd.Fill(nc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	s := benchServer(b)
+	c := dialClient(b, s.Addr())
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Get(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSet(b *testing.B) {
+	s := benchServer(b)
+	c := dialClient(b, s.Addr())
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := c.Set(ctx, "bench", benchValue, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func rawDial(b *testing.B, address string) net.Conn {
+	network, a, err := addr.Parse(address)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc, err := net.Dial(network, a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { nc.Close() })
+	return nc
+}
