@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gogibson/gogibson/client"
 	"github.com/gogibson/gogibson/gibsontest"
 )
 
@@ -24,7 +26,7 @@ func TestBenchPrintsEveryField(t *testing.T) {
 		t.Fatalf("bench: %+v", r)
 	}
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if want := "server " + srv.Addr() + "; 4 callers, 2 connections, 3-byte values, keyspace 10"; lines[0] != want {
+	if want := fmt.Sprintf("server %s; 4 callers, %d connections, 3-byte values, keyspace 10", srv.Addr(), client.DefaultPoolSize); lines[0] != want {
 		t.Errorf("header %q, want %q", lines[0], want)
 	}
 	if got := strings.Fields(lines[1]); strings.Join(got, " ") != "test mode requests errors seconds ops/s p50 ms p90 ms p99 ms p99.9 ms" {
