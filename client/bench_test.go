@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,30 +16,40 @@ import (
 )
 
 // The benchmarks run against the embedded server in this process, so client and server
-// share the CPUs. Compare Client* with Raw* of the same run as ratios:
-// ClientParallel/RawParallel is the pipelining efficiency, ClientSequential/RawSequential
-// the per-call overhead.
+// share the CPUs, or against the server at GIBSON_BENCH_ADDR when it is set (a real
+// Gibson; the key benchKey is overwritten there). Compare Client* with Raw* of the same run
+// as ratios: ClientParallel/RawParallel is the pipelining efficiency,
+// ClientSequential/RawSequential the per-call overhead.
 
 const benchParallelism = 16
 
 var benchValue = []byte("0123456789abcdef0123456789abcdef")
 
-func benchServer(b *testing.B) *gibsontest.Server {
+const benchKey = "gogibson:client:bench"
+
+// benchAddr returns the address to benchmark against, with benchKey holding benchValue.
+func benchAddr(b *testing.B) string {
+	if a := os.Getenv("GIBSON_BENCH_ADDR"); a != "" {
+		c := dialClient(b, a)
+		if err := c.Set(context.Background(), benchKey, benchValue, 0); err != nil {
+			b.Fatal(err)
+		}
+		return a
+	}
 	s := gibsontest.NewServer(b)
-	s.Set("bench", benchValue, 0)
-	return s
+	s.Set(benchKey, benchValue, 0)
+	return s.Addr()
 }
 
 func BenchmarkClientParallel(b *testing.B) {
-	s := benchServer(b)
-	c := dialClient(b, s.Addr())
+	c := dialClient(b, benchAddr(b))
 	b.ReportAllocs()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
-			if _, err := c.Get(ctx, "bench"); err != nil {
+			if _, err := c.Get(ctx, benchKey); err != nil {
 				b.Error(err)
 				return
 			}
@@ -51,13 +62,13 @@ func BenchmarkClientParallel(b *testing.B) {
 // requests outstanding in total as the Client benchmark has goroutines, and replies skipped
 // with wire.Reader.
 func BenchmarkRawParallel(b *testing.B) {
-	s := benchServer(b)
+	a := benchAddr(b)
 	conns := DefaultPoolSize
 	window := max(1, benchParallelism*runtime.GOMAXPROCS(0)/conns)
-	frame := wire.AppendRequest(nil, generated.OpGet, []byte("bench"))
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
 	ncs := make([]net.Conn, conns)
 	for i := range ncs {
-		ncs[i] = rawDial(b, s.Addr())
+		ncs[i] = rawDial(b, a)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -83,21 +94,26 @@ func rawPipeline(b *testing.B, nc net.Conn, frame []byte, window int, left *atom
 	go func() { // reader
 		defer close(done)
 		var rd wire.Reader
-		outstanding := 0
+		outstanding := 0 // replies expected; negative while a write's count is still in sent
 		for {
-			if outstanding == 0 {
+			for outstanding <= 0 {
 				n, ok := <-sent
 				if !ok {
 					return
 				}
 				outstanding += n
 			}
-			select {
-			case n, ok := <-sent:
-				if ok {
+		drain:
+			for {
+				select {
+				case n, ok := <-sent:
+					if !ok {
+						break drain
+					}
 					outstanding += n
+				default:
+					break drain
 				}
-			default:
 			}
 			if _, err := rd.Fill(nc); err != nil {
 				b.Error(err)
@@ -156,13 +172,12 @@ func rawPipeline(b *testing.B, nc net.Conn, frame []byte, window int, left *atom
 }
 
 func BenchmarkClientSequential(b *testing.B) {
-	s := benchServer(b)
-	c := dialClient(b, s.Addr())
+	c := dialClient(b, benchAddr(b))
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if _, err := c.Get(ctx, "bench"); err != nil {
+		if _, err := c.Get(ctx, benchKey); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -171,9 +186,8 @@ func BenchmarkClientSequential(b *testing.B) {
 // BenchmarkRawSequential is the ceiling for BenchmarkClientSequential: one precomputed GET
 // frame written and its reply read, per round trip.
 func BenchmarkRawSequential(b *testing.B) {
-	s := benchServer(b)
-	nc := rawDial(b, s.Addr())
-	frame := wire.AppendRequest(nil, generated.OpGet, []byte("bench"))
+	nc := rawDial(b, benchAddr(b))
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
 	var rd wire.Reader
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -197,26 +211,24 @@ func BenchmarkRawSequential(b *testing.B) {
 }
 
 func BenchmarkGet(b *testing.B) {
-	s := benchServer(b)
-	c := dialClient(b, s.Addr())
+	c := dialClient(b, benchAddr(b))
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if _, err := c.Get(ctx, "bench"); err != nil {
+		if _, err := c.Get(ctx, benchKey); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkSet(b *testing.B) {
-	s := benchServer(b)
-	c := dialClient(b, s.Addr())
+	c := dialClient(b, benchAddr(b))
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := c.Set(ctx, "bench", benchValue, 0); err != nil {
+		if err := c.Set(ctx, benchKey, benchValue, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -233,4 +245,43 @@ func rawDial(b *testing.B, address string) net.Conn {
 	}
 	b.Cleanup(func() { nc.Close() })
 	return nc
+}
+
+// BenchmarkRawSequentialHandoff is a control for BenchmarkClientSequential: the raw round
+// trip of BenchmarkRawSequential with the one thing the Client's design adds, a reader
+// goroutine that hands each reply to the waiting caller over a channel. When
+// ClientSequential matches it, the remaining gap to RawSequential is that handoff (a
+// goroutine wake-up), not the library's own work.
+func BenchmarkRawSequentialHandoff(b *testing.B) {
+	nc := rawDial(b, benchAddr(b))
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
+	done := make(chan struct{}, 1)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var rd wire.Reader
+		for {
+			if _, err := rd.Fill(nc); err != nil {
+				return
+			}
+			for {
+				_, ok, err := rd.Next()
+				if err != nil || !ok {
+					break
+				}
+				done <- struct{}{}
+			}
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := nc.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+		<-done
+	}
+	b.StopTimer()
+	nc.Close()
+	<-exited
 }

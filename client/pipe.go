@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"runtime"
 
 	"github.com/gogibson/gogibson/wire"
 )
@@ -80,16 +81,25 @@ func (c *Conn) dropWaiter(i int) {
 // send queues cl and its frame and writes it unless another writer is active. It is called
 // with c.mu held and returns with it released.
 func (c *Conn) send(cl *call, frame []byte) {
+	alone := c.queue.len() == 0
 	c.queue.push(cl)
 	if cl.req.Flags&wire.FlagCloses != 0 {
 		c.ending = true
 		c.dead.Store(true)
 	}
-	if c.writing {
+	if c.writing || !alone {
+		// Others are waiting for replies: queue the frame for the flusher, which writes
+		// everything that accumulates meanwhile in one call.
 		c.pending = append(c.pending, frame...)
+		start := !c.writing
+		c.writing = true
 		c.mu.Unlock()
+		if start {
+			c.kick <- struct{}{}
+		}
 		return
 	}
+	// Nothing in flight: write directly, with no goroutine hop.
 	c.writing = true
 	c.mu.Unlock()
 	if _, err := c.nc.Write(frame); err != nil {
@@ -117,6 +127,8 @@ func (c *Conn) flusher() {
 		case <-c.quit:
 			return
 		}
+		// Let the callers that are runnable now queue their frames, so they share the write.
+		runtime.Gosched()
 		c.mu.Lock()
 		for len(c.pending) > 0 && c.broken == nil {
 			buf, c.pending = c.pending, buf[:0]
