@@ -102,7 +102,8 @@ func TestPoolDiscardsBrokenConnections(t *testing.T) {
 	checkSizes(t, p, 1, 1)
 
 	// Free connections broken by the server are skipped, never handed out.
-	waitFor(t, "the server to accept", func() bool { return s.ActiveConnections() == 1 })
+	// Both connections accepted and the closed one noticed: only the idle one is left to drop.
+	waitFor(t, "the server to accept", func() bool { return s.Connections() == 2 && s.ActiveConnections() == 1 })
 	s.CloseClientConnections()
 	p.mu.Lock()
 	idle := p.free[0]
