@@ -56,24 +56,6 @@ func TestRequestReplyStorage(t *testing.T) {
 	req.Release()
 }
 
-func TestEncodingAllocatesNothing(t *testing.T) {
-	key, val := []byte("user:1"), []byte("alice")
-	buf := make([]byte, 0, 64)
-	if n := testing.AllocsPerRun(100, func() { buf = wire.AppendRequest(buf[:0], 1, []byte("0"), key, val) }); n != 0 {
-		t.Errorf("AppendRequest into a reused buffer: %v allocs, want 0", n)
-	}
-	if n := testing.AllocsPerRun(100, func() {
-		req := wire.NewRequest(1, "SET", 0)
-		req.AppendInt(0)
-		req.AppendString("user:1")
-		req.AppendBytes(val)
-		_ = req.Frame()
-		req.Release()
-	}); n != 0 {
-		t.Errorf("pooled Request: %v allocs, want 0", n)
-	}
-}
-
 // FuzzRequestRoundTrip: a frame built from arbitrary arguments declares its own length,
 // carries the opcode, and splits back into the arguments when none contains a space.
 func FuzzRequestRoundTrip(f *testing.F) {
