@@ -83,7 +83,7 @@ func (l Limits) CheckValue(verb, name string, v []byte) error {
 // in 0..MaxSeconds.
 func Seconds(verb, name string, d time.Duration) (int64, error) {
 	if d < 0 {
-		return 0, Errorf(ErrInvalidArgument, verb, "%s %v is negative; use 0 for no expiry", name, d)
+		return 0, Errorf(ErrInvalidArgument, verb, "%s %s is negative; use 0 for no expiry", name, fmtDuration(d))
 	}
 	return roundSeconds(verb, name, d)
 }
@@ -96,7 +96,7 @@ func LockSeconds(verb, name string, d time.Duration) (int64, error) {
 		return -1, nil
 	}
 	if d <= 0 {
-		return 0, Errorf(ErrInvalidArgument, verb, "%s %v locks nothing on the server; use a positive duration or LockForever", name, d)
+		return 0, Errorf(ErrInvalidArgument, verb, "%s %s locks nothing on the server; use a positive duration or LockForever", name, fmtDuration(d))
 	}
 	return roundSeconds(verb, name, d)
 }
@@ -107,9 +107,21 @@ func roundSeconds(verb, name string, d time.Duration) (int64, error) {
 		s++
 	}
 	if s > MaxSeconds {
-		return 0, Errorf(ErrInvalidArgument, verb, "%s %v is over %d s; the server stores it in 16 bits and would wrap it, so use at most %v", name, d, MaxSeconds, MaxSeconds*time.Second)
+		return 0, Errorf(ErrInvalidArgument, verb, "%s %s is over %d s; the server stores it in 16 bits and would wrap it, so use at most %ds (%v)", name, fmtDuration(d), MaxSeconds, MaxSeconds, MaxSeconds*time.Second)
 	}
 	return s, nil
+}
+
+// fmtDuration prints whole seconds as "40000s (11h6m40s)" so users recognise what they typed,
+// -1 (what the CLI reads from "-1") as -1, and anything else as a Go duration.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d == LockForever:
+		return "-1"
+	case d%time.Second == 0 && d >= time.Minute:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s (" + d.String() + ")"
+	}
+	return d.String()
 }
 
 // CheckLimit checks MGET's limit: 0 means all, negatives are refused.
@@ -165,15 +177,21 @@ func (l Limits) ParseArg(verb, name string, k ArgKind, text string, used int) ([
 	return nil, Errorf(ErrInvalidArgument, verb, "%s has unknown kind %v", name, k)
 }
 
+// parseDuration reads whole seconds ("90", "-1" for LockForever) or a Go duration ("1m30s").
+// Whole seconds beyond what a Duration holds saturate, so the range checks still refuse them.
 func parseDuration(text string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-		if n == -1 {
-			return LockForever, nil
-		}
-		if n > MaxSeconds+1 || n < -1 {
-			return time.Duration(min(max(n, -2), MaxSeconds+1)) * time.Second, nil
-		}
-		return time.Duration(n) * time.Second, nil
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return time.ParseDuration(text)
 	}
-	return time.ParseDuration(text)
+	const maxWhole = int64(1<<63-1) / int64(time.Second)
+	switch {
+	case n == -1:
+		return LockForever, nil
+	case n > maxWhole:
+		return time.Duration(1<<63 - 1), nil
+	case n < -maxWhole:
+		return time.Duration(-1 << 63), nil
+	}
+	return time.Duration(n) * time.Second, nil
 }

@@ -179,3 +179,21 @@ func TestGeneratedOpcodeNames(t *testing.T) {
 		t.Error("END/MLOCK opcodes wrong")
 	}
 }
+
+// TestDurationMessages: refusals show the seconds the user typed, not only a Go duration.
+func TestDurationMessages(t *testing.T) {
+	l := wire.Limits{}
+	for in, want := range map[string]string{
+		"40000": "ttl 40000s (11h6m40s) is over 32767 s",
+		"-1":    "ttl -1 is negative; use 0 for no expiry",
+		"-5":    "ttl -5s is negative",
+	} {
+		_, err := l.ParseArg("SET", "ttl", wire.ArgTTL, in, 0)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseArg(ttl %q) = %v, want a message with %q", in, err, want)
+		}
+	}
+	if _, err := l.ParseArg("SET", "ttl", wire.ArgTTL, "99999999999999999999999", 0); !errors.Is(err, wire.ErrInvalidArgument) {
+		t.Errorf("huge ttl: %v", err)
+	}
+}
