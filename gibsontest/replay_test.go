@@ -1,12 +1,9 @@
 package gibsontest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/internal/transcript"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -34,25 +32,15 @@ func (r row) String() string { return r.file + ":" + strconv.Itoa(r.line) + " " 
 
 func loadRows(t testing.TB, file string) []row {
 	t.Helper()
-	f, err := os.Open(filepath.Join(transcriptDir, file))
+	rows, err := transcript.Load(transcriptDir, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		cells := strings.Split(sc.Text(), "\t")
-		if strings.HasPrefix(cells[0], "#") || len(cells) != 4 {
-			continue
-		}
-		rows = append(rows, row{file: file, line: line, name: cells[0], req: cells[1], rep: cells[2], meaning: cells[3]})
+	out := make([]row, len(rows))
+	for i, r := range rows {
+		out[i] = row{file: r.File, line: r.Line, name: r.Case, req: r.Request, rep: r.Reply, meaning: r.Meaning}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return out
 }
 
 // replayClock is the manual clock of replay servers: timestamps are then exact.

@@ -285,7 +285,7 @@ func TestGoldenTranscripts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
 			for _, gc := range cases {
-				row := transcript(t, gc.file, gc.row)
+				row := transcriptCase(t, gc.file, gc.row)
 				exec := &cannedExec{reply: row.Reply}
 				res, err := gc.run(context.Background(), &generated.Commands{X: exec, Limits: wire.Limits{MaxKeySize: 1024, MaxValueSize: 2096127}})
 				if !bytes.Equal(exec.frame, row.Request) {
