@@ -13,16 +13,21 @@ import (
 
 // Conn is one connection to a Gibson server. It is safe for concurrent use and pipelines
 // automatically: concurrent calls are written back to back, coalesced into as few writes as
-// possible, and their replies are matched in order by a single reader goroutine. Every
-// typed command (Set, Get, MGet, MetaSize, …) is a method of *Conn through the embedded
-// generated.Commands, whose X and Limits fields must not be changed.
+// possible, and their replies are matched in order. A lone caller writes its own request and
+// reads its own reply, with no goroutine hop; concurrent callers are completed by whichever
+// goroutine is reading. Every typed command (Set, Get, MGet, MetaSize, …) is a method of
+// *Conn through the embedded generated.Commands, whose X and Limits fields must not be
+// changed.
 //
 // A call whose context ends returns at once with an error matching the context's error; its
 // reply is still read and dropped, so the stream stays in step. When the connection fails
 // (EOF, a read or write error, a malformed reply) every pending call fails with an error
 // wrapping ErrClosed (ErrProtocol for a malformed reply) and naming its command, and the
-// Conn is closed for good: Closed reports true and later calls fail with ErrClosed. A Conn
-// never reconnects; Client and Pool replace broken connections.
+// Conn is closed for good: Closed reports true and later calls fail with ErrClosed. Nothing
+// reads an idle Conn over a TCP or Unix socket, so a server that closes it is noticed at the
+// next call, which then fails with ErrClosed having sent nothing (a Client sends it again on
+// a new connection; a Pool checks connections before handing them out). A Conn never
+// reconnects; Client and Pool replace broken connections.
 type Conn struct {
 	generated.Commands
 
@@ -35,13 +40,27 @@ type Conn struct {
 	capWait  []*call // calls waiting for in-flight budget, in arrival order
 	pending  []byte  // frames queued while a write was under way
 	writing  bool    // someone owns the socket's write side
+	reading  bool    // someone owns the read side; always true while calls are queued
 	inflight int     // request bytes queued or written and not yet answered
 	ending   bool    // END was queued: nothing may follow it
 	broken   *brokenCause
+	shut     bool // shutdown has run
+
+	// Owned by the holder of the read role.
+	rd        wire.Reader
+	replies   []wire.Reply
+	completed []*call
+
+	// selfRead: callers may read (nobody reads an idle connection); peek reports a close
+	// or stray bytes on an idle socket without blocking; peekFirst: peek before a lone
+	// caller writes, because a write would not tell (TCP). See plainSocket.
+	selfRead, peekFirst bool
+	peek                func() error
 
 	dead atomic.Bool   // broken or ending; read without the lock by Closed
 	kick chan struct{} // hands the write side to the flusher
-	quit chan struct{} // closed when the reader exits
+	wake chan struct{} // hands the read role to the background reader
+	quit chan struct{} // closed by shutdown
 	wg   sync.WaitGroup
 }
 
@@ -63,7 +82,14 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 		ep:   ep,
 		opts: o,
 		kick: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1),
 		quit: make(chan struct{}),
+	}
+	c.rd.MaxReplySize = o.maxReplySize
+	c.selfRead, c.peekFirst, c.peek = plainSocket(nc)
+	if !c.selfRead {
+		c.reading = true
+		c.wake <- struct{}{}
 	}
 	c.Commands = generated.Commands{X: c, Limits: o.limits}
 	c.wg.Add(2)
@@ -75,8 +101,9 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 // Addr returns the server address as given to DialConn, Dial or NewPool.
 func (c *Conn) Addr() string { return c.ep.display }
 
-// Closed reports whether the connection is closed, broken, or has sent END; such a Conn
-// fails every new call with ErrClosed.
+// Closed reports whether the connection is known to be closed, broken, or to have sent END;
+// such a Conn fails every new call with ErrClosed. A close by the server of an idle
+// connection is known only once the connection is used again (see Conn).
 func (c *Conn) Closed() bool { return c.dead.Load() }
 
 // Close closes the connection. Pending calls fail with an error wrapping ErrClosed. Close
@@ -128,26 +155,34 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 		putCall(cl)
 		return wire.Reply{}, st, err
 	}
-	c.send(cl, frame)
+	if c.send(cl, frame) {
+		return c.readOwn(ctx, cl)
+	}
 	return c.wait(ctx, cl)
 }
 
 // wait blocks until cl completes or ctx ends.
 func (c *Conn) wait(ctx context.Context, cl *call) (wire.Reply, status, error) {
 	req, verb := cl.req, cl.req.Verb // once abandoned, the reader may recycle both
-	select {
-	case <-cl.done:
-	case <-ctx.Done():
-		if cl.state.CompareAndSwap(callWaiting, callAbandoned) {
-			return wire.Reply{}, stAbandoned, ctxError(verb, ctx.Err())
+	if done := ctx.Done(); done == nil {
+		<-cl.done // a plain receive costs less than a select
+	} else {
+		select {
+		case <-cl.done:
+		case <-done:
+			if cl.state.CompareAndSwap(callWaiting, callAbandoned) {
+				return wire.Reply{}, stAbandoned, ctxError(verb, ctx.Err())
+			}
+			<-cl.done // completed at the same moment: take the result
 		}
-		<-cl.done // completed at the same moment: take the result
 	}
-	err, started := cl.err, cl.started
+	err, started, unsent := cl.err, cl.started, cl.unsent
 	putCall(cl)
 	switch {
 	case err == nil:
 		return req.Reply(), stOK, nil
+	case unsent:
+		return wire.Reply{}, stNotSent, err
 	case started:
 		return wire.Reply{}, stFailed, err
 	}

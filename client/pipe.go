@@ -78,15 +78,18 @@ func (c *Conn) dropWaiter(i int) {
 	c.capWait = c.capWait[:n]
 }
 
-// send queues cl and its frame and writes it unless another writer is active. It is called
-// with c.mu held and returns with it released.
-func (c *Conn) send(cl *call, frame []byte) {
+// send queues cl and its frame and writes it unless another writer is active. It reports
+// whether the caller took the read role (nobody was reading) and must read its own reply.
+// It is called with c.mu held and returns with it released.
+func (c *Conn) send(cl *call, frame []byte) (self bool) {
 	alone := c.queue.len() == 0
 	c.queue.push(cl)
 	if cl.req.Flags&wire.FlagCloses != 0 {
 		c.ending = true
 		c.dead.Store(true)
 	}
+	self = !c.reading // only when the queue was empty: queued calls always have a reader
+	c.reading = true
 	if c.writing || !alone {
 		// Others are waiting for replies: queue the frame for the flusher, which writes
 		// everything that accumulates meanwhile in one call.
@@ -97,24 +100,35 @@ func (c *Conn) send(cl *call, frame []byte) {
 		if start {
 			c.kick <- struct{}{}
 		}
-		return
+		return self
 	}
 	// Nothing in flight: write directly, with no goroutine hop.
 	c.writing = true
 	c.mu.Unlock()
-	if _, err := c.nc.Write(frame); err != nil {
+	if self && c.peekFirst {
+		// Idle until now: a TCP write into a connection the server has closed would
+		// succeed and the request would be lost unanswered, so look first.
+		if cause := c.peekCause(); cause != nil {
+			cl.unsent = true
+			c.fail(cause)
+			return self
+		}
+	}
+	if n, err := c.nc.Write(frame); err != nil {
+		cl.unsent = n == 0
 		c.fail(&brokenCause{kind: wire.ErrClosed, msg: "writing the request failed", err: err})
-		return // writing stays set: nothing may follow a partial write
+		return self // writing stays set: nothing may follow a partial write
 	}
 	c.mu.Lock()
 	if len(c.pending) == 0 {
 		c.writing = false
 		c.mu.Unlock()
-		return
+		return self
 	}
 	c.mu.Unlock()
 	// The flusher owns the write side until it clears writing, so the buffer always has room.
 	c.kick <- struct{}{}
+	return self
 }
 
 // flusher writes frames queued by concurrent callers, all that are queued in one write.
@@ -152,12 +166,17 @@ func (c *Conn) flusher() {
 }
 
 // fail marks the connection broken (the first cause wins) and closes the socket, which
-// makes the reader fail every pending call.
+// makes the holder of the read role fail every pending call; with no holder, fail does it.
 func (c *Conn) fail(cause *brokenCause) {
 	c.mu.Lock()
 	c.markBroken(cause)
+	idle := !c.reading
+	c.reading = true // nobody may read from now on but the one who shuts down
 	c.mu.Unlock()
 	c.nc.Close()
+	if idle {
+		c.shutdown(nil, false)
+	}
 }
 
 // markBroken records cause unless one is recorded and fails the callers waiting for budget.

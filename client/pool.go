@@ -99,7 +99,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		for len(p.free) > 0 {
 			cn := p.free[0]
 			p.free = p.free[1:]
-			if cn.Closed() {
+			if !cn.probe() {
 				delete(p.all, cn)
 				p.size--
 				stale = append(stale, cn)

@@ -1,77 +1,205 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
+	"os"
+	"time"
 
 	"github.com/gogibson/gogibson/wire"
 )
 
-// readLoop is the connection's only reader: it parses replies as they arrive and completes
-// the calls at the head of the queue, in order. It runs until the connection fails, then
-// fails every call still queued.
+// The read side. Replies are read by whoever holds the read role (c.reading): a caller that
+// finds nobody reading — a lone caller — reads its own reply, with no goroutine hop; callers
+// that arrive while someone reads just wait to be completed. A reader that leaves while calls
+// are still queued (its own reply arrived, or its context ended) hands the role to the
+// connection's background goroutine, which reads until the queue is empty. Nobody reads an
+// idle connection, so a server that closes one is noticed at its next use: a write on a Unix
+// socket fails with EPIPE, a TCP socket is peeked first (see plainSocket), and in both cases
+// the request is known to be unsent. Connections that are not plain sockets (WithDialer may
+// return anything) keep the background goroutine reading at all times instead.
+
+// readOwn reads replies until cl's arrives or ctx ends; the caller holds the read role and
+// gives it up here.
+func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error) {
+	var stop func() bool
+	if ctx.Done() != nil {
+		// A caller blocked in Read returns when its context ends: the read is interrupted
+		// through a past deadline, which every reader treats as "look up, then read on".
+		stop = context.AfterFunc(ctx, c.interruptRead)
+	}
+	alive := true
+	for alive && cl.state.Load() == callWaiting && ctx.Err() == nil {
+		alive = c.readOnce()
+	}
+	if stop != nil {
+		stop()
+	}
+	if alive {
+		c.releaseRead()
+	}
+	return c.wait(ctx, cl)
+}
+
+// interruptRead wakes the reader blocked in Read on the connection.
+func (c *Conn) interruptRead() { c.nc.SetReadDeadline(time.Unix(1, 0)) }
+
+// releaseRead gives up the read role: to nobody when the queue is empty, else to the
+// background goroutine. If the connection broke meanwhile (fail leaves the shutdown to the
+// holder of the role), it shuts the connection down instead.
+func (c *Conn) releaseRead() {
+	if c.mustRead() {
+		c.wake <- struct{}{}
+	}
+}
+
+// mustRead is releaseRead's decision: it reports whether calls still await replies, and
+// otherwise gives the role up.
+func (c *Conn) mustRead() bool {
+	c.mu.Lock()
+	if c.broken != nil {
+		c.mu.Unlock()
+		c.shutdown(nil, c.rd.Buffered() > 0)
+		return false
+	}
+	if c.queue.len() == 0 && c.selfRead {
+		c.reading = false
+		c.mu.Unlock()
+		return false
+	}
+	c.mu.Unlock()
+	return true
+}
+
+// readLoop is the background reader: woken with the read role, it reads until no call is
+// queued (for ever on connections that are not plain sockets), and exits when the
+// connection shuts down.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
-	defer close(c.quit)
-	rd := wire.Reader{MaxReplySize: c.opts.maxReplySize}
-	var replies []wire.Reply
-	var calls []*call
-	var cause *brokenCause
-	for cause == nil {
-		_, rerr := rd.Fill(c.nc)
-		replies = replies[:0]
-		var perr error
-		for {
-			rep, ok, err := rd.Next()
-			if err != nil {
-				perr = err
-				break
-			}
-			if !ok {
-				break
-			}
-			replies = append(replies, rep)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.quit:
+			return
 		}
-		if len(replies) > 0 {
-			// One lock per batch of replies, not per reply.
-			calls = calls[:0]
-			c.mu.Lock()
-			for range replies {
-				cl := c.queue.pop()
-				if cl == nil {
-					break
-				}
-				c.inflight -= cl.size
-				calls = append(calls, cl)
-			}
-			if len(c.capWait) > 0 {
-				c.grant()
-			}
-			c.mu.Unlock()
-			for i, cl := range calls {
-				closes := cl.req.Flags&wire.FlagCloses != 0
-				cl.req.SetReply(replies[i])
-				cl.finish(nil)
-				if closes {
-					cause = &brokenCause{kind: wire.ErrClosed, msg: "connection ended by END"}
-				}
-			}
-			clear(calls)
-			if len(calls) < len(replies) && cause == nil {
-				cause = &brokenCause{kind: wire.ErrProtocol, msg: "reply received with no request pending; connection closed"}
-			}
-		}
-		switch {
-		case cause != nil:
-		case perr != nil:
-			cause = protocolCause(perr)
-		case rerr != nil:
-			cause = readCause(rerr)
+		for c.readOnce() && c.mustRead() {
 		}
 	}
-	c.shutdown(cause, rd.Buffered() > 0)
 }
+
+// readOnce reads what the socket has (blocking until something arrives), completes the
+// calls whose replies are complete, in order, and reports whether the connection is still
+// up; when it is not, every queued call has been failed. The caller holds the read role.
+func (c *Conn) readOnce() bool {
+	_, rerr := c.rd.Fill(c.nc)
+	c.replies = c.replies[:0]
+	var perr error
+	for {
+		rep, ok, err := c.rd.Next()
+		if err != nil {
+			perr = err
+			break
+		}
+		if !ok {
+			break
+		}
+		c.replies = append(c.replies, rep)
+	}
+	var cause *brokenCause
+	if len(c.replies) > 0 {
+		cause = c.complete(c.replies)
+	}
+	switch {
+	case cause != nil:
+	case perr != nil:
+		cause = protocolCause(perr)
+	case errors.Is(rerr, os.ErrDeadlineExceeded):
+		// interruptRead, possibly left over from a caller that has gone: clear it and let
+		// the reader decide whether to read on.
+		c.nc.SetReadDeadline(time.Time{})
+	case rerr != nil:
+		cause = readCause(rerr)
+	}
+	if cause != nil {
+		c.shutdown(cause, c.rd.Buffered() > 0)
+		return false
+	}
+	return true
+}
+
+// complete hands replies to the calls at the head of the queue, one lock per batch, and
+// returns the cause to shut down for, if any.
+func (c *Conn) complete(replies []wire.Reply) *brokenCause {
+	calls := c.completed[:0]
+	c.mu.Lock()
+	for range replies {
+		cl := c.queue.pop()
+		if cl == nil {
+			break
+		}
+		c.inflight -= cl.size
+		calls = append(calls, cl)
+	}
+	if len(c.capWait) > 0 {
+		c.grant()
+	}
+	c.mu.Unlock()
+	var cause *brokenCause
+	for i, cl := range calls {
+		closes := cl.req.Flags&wire.FlagCloses != 0
+		cl.req.SetReply(replies[i])
+		cl.finish(nil)
+		if closes {
+			cause = &brokenCause{kind: wire.ErrClosed, msg: "connection ended by END"}
+		}
+	}
+	clear(calls)
+	c.completed = calls[:0]
+	if len(calls) < len(replies) && cause == nil {
+		cause = &brokenCause{kind: wire.ErrProtocol, msg: "reply received with no request pending; connection closed"}
+	}
+	return cause
+}
+
+// probe reports whether the connection is usable, peeking at an idle plain socket for a
+// close that nobody has read yet; a connection found closed is shut down.
+func (c *Conn) probe() bool {
+	c.mu.Lock()
+	if c.reading || c.broken != nil || c.ending || c.peek == nil {
+		c.mu.Unlock()
+		return !c.Closed()
+	}
+	c.reading = true
+	c.mu.Unlock()
+	if cause := c.peekCause(); cause != nil {
+		c.shutdown(cause, false)
+		return false
+	}
+	c.releaseRead()
+	return true
+}
+
+// peekCause peeks at an idle socket and returns why it is unusable, if it is. The caller
+// holds the read role.
+func (c *Conn) peekCause() *brokenCause {
+	err := c.peek()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.nc.SetReadDeadline(time.Time{}) // a stale interruptRead; the socket is fine
+		return nil
+	case errors.Is(err, errUnexpectedBytes):
+		return &brokenCause{kind: wire.ErrProtocol, msg: "bytes received with no request pending; connection closed"}
+	case errors.Is(err, io.EOF):
+		return &brokenCause{kind: wire.ErrClosed, msg: "connection closed by the server while idle", err: err}
+	}
+	return &brokenCause{kind: wire.ErrClosed, msg: "connection failed while idle", err: err}
+}
+
+var errUnexpectedBytes = errors.New("unexpected bytes")
 
 func readCause(err error) *brokenCause {
 	if errors.Is(err, io.EOF) {
@@ -83,11 +211,19 @@ func readCause(err error) *brokenCause {
 	return &brokenCause{kind: wire.ErrClosed, msg: "reading the reply failed", err: err}
 }
 
-// shutdown closes the connection after the reader stopped and fails every queued call.
-// headStarted reports that bytes of the first queued call's reply had arrived.
+// shutdown closes the connection for good and fails every queued call; it runs once, by the
+// holder of the read role (or by fail when nobody holds it). headStarted reports that bytes
+// of the first queued call's reply had arrived.
 func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 	c.mu.Lock()
-	c.markBroken(cause)
+	if c.shut {
+		c.mu.Unlock()
+		return
+	}
+	c.shut = true
+	if cause != nil {
+		c.markBroken(cause)
+	}
 	cause = c.broken
 	var calls []*call
 	for cl := c.queue.pop(); cl != nil; cl = c.queue.pop() {
@@ -100,4 +236,5 @@ func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 		cl.started = i == 0 && headStarted
 		cl.finish(cause.forVerb(cl.req.Verb))
 	}
+	close(c.quit)
 }

@@ -1,0 +1,229 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gogibson/gogibson/gibsontest"
+)
+
+// Tests of the read side (reader.go): lone callers read their own replies, nobody reads an
+// idle connection, wrapped connections keep a background reader.
+
+// transports runs f over a Unix socket and over TCP, whose idle closes are found differently
+// (EPIPE on write, a peek before writing).
+func transports(t *testing.T, f func(t *testing.T, s *gibsontest.Server)) {
+	t.Run("unix", func(t *testing.T) { f(t, gibsontest.NewServer(t)) })
+	t.Run("tcp", func(t *testing.T) { f(t, gibsontest.NewServer(t, gibsontest.WithTCP())) })
+}
+
+func TestConnLoneCallerReadsItsOwnReply(t *testing.T) {
+	transports(t, func(t *testing.T, s *gibsontest.Server) {
+		c, err := DialConn(context.Background(), s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range 50 {
+			key := fmt.Sprint("k", i)
+			if err := c.Set(context.Background(), key, []byte(key), 0); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := c.Get(context.Background(), key); err != nil || string(v) != key {
+				t.Fatalf("Get(%q) = %q, %v", key, v, err)
+			}
+			// Between calls nobody holds the read role: the background reader is parked.
+			c.mu.Lock()
+			reading := c.reading
+			c.mu.Unlock()
+			if reading {
+				t.Fatal("an idle connection is still being read; want the read role released")
+			}
+		}
+	})
+}
+
+func TestConnIdleCloseFoundByNextCall(t *testing.T) {
+	transports(t, func(t *testing.T, s *gibsontest.Server) {
+		ctx := context.Background()
+		c, err := DialConn(ctx, s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.CloseClientConnections()
+		before := s.Requests()
+		err = c.Set(ctx, "lost", []byte("v"), 0)
+		if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "SET") {
+			t.Fatalf("Set on a connection the server closed = %v; want ErrClosed naming SET", err)
+		}
+		if !c.Closed() {
+			t.Fatal("Closed() = false after a call found the connection closed")
+		}
+		if got := s.Requests() - before; got != 0 {
+			t.Fatalf("server saw %d requests; want none", got)
+		}
+		if _, ok := s.Get("lost"); ok {
+			t.Fatal("the server stored a value sent on a closed connection")
+		}
+	})
+}
+
+func TestClientResendsWritesFoundUnsent(t *testing.T) {
+	transports(t, func(t *testing.T, s *gibsontest.Server) {
+		ctx := context.Background()
+		c := dialClient(t, s.Addr(), WithPoolSize(2))
+		if err := c.Set(ctx, "n", []byte("0"), 0); err != nil {
+			t.Fatal(err)
+		}
+		for round := 1; round <= 3; round++ {
+			waitFor(t, "the server to accept", func() bool { return s.ActiveConnections() >= 1 })
+			s.CloseClientConnections()
+			// INC is not idempotent: a lost or doubled request would show in the count.
+			n, err := c.Inc(ctx, "n")
+			if err != nil || n != int64(round) {
+				t.Fatalf("Inc after the server closed the idle connections = %d, %v; want %d, nil", n, err, round)
+			}
+		}
+	})
+}
+
+func TestConnCloseRacesLoneCaller(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	for i := range 100 {
+		c, err := DialConn(context.Background(), s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			for {
+				if err := c.Ping(context.Background()); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Duration(rand.IntN(200)) * time.Microsecond)
+		closed := make(chan struct{})
+		go func() { c.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Close did not return while a lone caller was reading", i)
+		}
+		if err := <-errc; !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: call racing Close = %v; want ErrClosed", i, err)
+		}
+	}
+}
+
+func TestConnLoneCallerCancelledWhileReading(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	c, err := DialConn(context.Background(), s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s.Set("k", []byte("v"), 0)
+	s.SetReplyDelay(time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := c.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get cancelled while reading its own reply = %v; want context.Canceled", err)
+	}
+	if waited := time.Since(start); waited > 600*time.Millisecond {
+		t.Fatalf("the cancelled Get returned after %v, with its reply; want it at cancellation", waited)
+	}
+	s.SetReplyDelay(0)
+	// The late reply is read and dropped by the background reader; the next caller gets
+	// its own.
+	if err := c.Set(context.Background(), "k2", []byte("v2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Get(context.Background(), "k2"); err != nil || string(v) != "v2" {
+		t.Fatalf("Get after a cancelled read = %q, %v; want v2", v, err)
+	}
+}
+
+// Deadlines that expire around the moment the reply arrives leave interrupts behind that
+// may fire after their caller has gone; the next reader must read on regardless.
+func TestConnDeadlinesRacingReplies(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	c, err := DialConn(context.Background(), s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s.Set("k", []byte("v"), 0)
+	var expired int
+	for i := range 500 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(40))*time.Microsecond)
+		_, err := c.Get(ctx, "k")
+		cancel()
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			expired++
+		case err != nil:
+			t.Fatalf("Get %d = %v", i, err)
+		}
+		key := fmt.Sprint("after-", i)
+		if err := c.Set(context.Background(), key, []byte(key), 0); err != nil {
+			t.Fatalf("Set after a racing deadline = %v", err)
+		}
+		if v, err := c.Get(context.Background(), key); err != nil || string(v) != key {
+			t.Fatalf("Get(%q) after a racing deadline = %q, %v", key, v, err)
+		}
+	}
+	t.Logf("%d of 500 deadlines expired first", expired)
+}
+
+// wrappedConn hides the socket type, as TLS or a tracing wrapper from WithDialer would.
+type wrappedConn struct{ net.Conn }
+
+func TestConnWrappedConnKeepsBackgroundReader(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, address)
+		return wrappedConn{nc}, err
+	}
+	c, err := DialConn(context.Background(), s.Addr(), WithDialer(dialer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				key := fmt.Sprint("w", g, "-", i)
+				if err := c.Set(context.Background(), key, []byte(key), 0); err != nil {
+					t.Error(err)
+					return
+				}
+				if v, err := c.Get(context.Background(), key); err != nil || string(v) != key {
+					t.Errorf("Get(%q) = %q, %v", key, v, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// The background reader reads even while idle, so a server close is seen at once.
+	s.CloseClientConnections()
+	waitFor(t, "the idle wrapped connection to notice the close", c.Closed)
+}

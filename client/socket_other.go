@@ -1,0 +1,11 @@
+//go:build !unix
+
+package client
+
+import "net"
+
+// plainSocket: outside Unix systems the socket is not peeked, so every connection keeps a
+// background reader, which notices a close as soon as it happens.
+func plainSocket(net.Conn) (selfRead, peekFirst bool, peek func() error) {
+	return false, false, nil
+}
