@@ -248,10 +248,10 @@ func rawDial(b *testing.B, address string) net.Conn {
 }
 
 // BenchmarkRawSequentialHandoff is a control for BenchmarkClientSequential: the raw round
-// trip of BenchmarkRawSequential with the one thing the Client's design adds, a reader
-// goroutine that hands each reply to the waiting caller over a channel. When
-// ClientSequential matches it, the remaining gap to RawSequential is that handoff (a
-// goroutine wake-up), not the library's own work.
+// trip of BenchmarkRawSequential plus a reader goroutine that hands each reply to the
+// waiting caller over a channel. It is what a lone caller would pay if a background reader
+// completed it — as it does on connections that cannot be peeked (see WithDialer) — and why
+// a lone caller on a plain socket reads its own reply instead.
 func BenchmarkRawSequentialHandoff(b *testing.B) {
 	nc := rawDial(b, benchAddr(b))
 	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))

@@ -407,3 +407,38 @@ func TestDialFailsWhenNoServer(t *testing.T) {
 		t.Fatal("DialConn to a closed port succeeded")
 	}
 }
+
+func TestClientLoneCallerKeepsOneConnection(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	c := dialClient(t, s.Addr(), WithPoolSize(4))
+	ctx := context.Background()
+	used := func() map[*Conn]bool {
+		m := map[*Conn]bool{}
+		for range 40 {
+			_, cn := c.pick(1)
+			m[cn] = true
+		}
+		return m
+	}
+	if got := len(used()); got != 1 {
+		t.Fatalf("a lone caller was given %d connections over 40 picks; want the same one each time", got)
+	}
+	before := c.rr.Load()
+	for range 40 {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := c.rr.Load(); after != before {
+		t.Fatalf("40 sequential calls rotated the connections %d times; want none", after-before)
+	}
+	// Concurrent callers are spread over all connections.
+	m := map[*Conn]bool{}
+	for range 8 {
+		_, cn := c.pick(2)
+		m[cn] = true
+	}
+	if len(m) != 4 {
+		t.Fatalf("concurrent callers were given %d of 4 connections", len(m))
+	}
+}

@@ -15,12 +15,18 @@
 // WithMaxValueSize, TTLs and lock times over 32767 s (sub-second durations round up).
 //
 // Pipelining: concurrent calls on one connection are written back to back, coalesced into
-// one write while replies are outstanding, and one reader goroutine per connection matches
-// replies in order. A call whose context ends returns at once with an error matching the
-// context's error; its reply is still read and dropped, so the stream stays in step. A
-// connection that fails (EOF, I/O error, malformed reply) fails all its pending calls with
-// errors wrapping ErrClosed or ErrProtocol that name the command, and is closed; Client and
-// Pool replace it.
+// one write while replies are outstanding, and replies are matched in order by whichever
+// goroutine reads: a lone caller reads its own reply, and a background goroutine per
+// connection takes over while several calls are outstanding. A call whose context ends
+// returns at once with an error matching the context's error; its reply is still read and
+// dropped, so the stream stays in step. A connection that fails (EOF, I/O error, malformed
+// reply) fails all its pending calls with errors wrapping ErrClosed or ErrProtocol that name
+// the command, and is closed; Client and Pool replace it. Nobody reads an idle TCP or Unix
+// socket connection, so a close by the server is found when the connection is next used,
+// before anything is sent: a Client then sends the call on a new connection and a Pool
+// does not hand the connection out. Connections from WithDialer that are not *net.TCPConn
+// or *net.UnixConn (TLS, wrappers), and all connections outside Unix systems, keep their
+// background reader reading at all times instead.
 //
 // Errors are *Error values (the type of package wire) matched with errors.Is against the
 // Err* kinds, which are the same values as wire's.

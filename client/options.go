@@ -164,7 +164,9 @@ func WithMaxRequestSize(n int) Option {
 // WithDialer replaces the function that opens connections (default a zero net.Dialer's
 // DialContext). Use it for custom timeouts, keep-alive, proxies or fault injection in
 // tests. It receives the network ("unix" or "tcp") and address parsed from the address
-// string.
+// string. A connection that is not a *net.TCPConn or *net.UnixConn (TLS, a wrapper) cannot
+// be peeked for idle closes, so its Conn keeps a goroutine reading it at all times and a
+// lone caller's reply is handed over by that goroutine (one goroutine wake-up per call).
 func WithDialer(dial DialFunc) Option {
 	return func(o *options) { o.dialer = dial }
 }

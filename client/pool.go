@@ -84,8 +84,9 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 	return p, nil
 }
 
-// Acquire returns a connection for the caller's exclusive use until Release: an idle one,
-// or a new one while fewer than MaxSize are open. Otherwise it waits for a Release until
+// Acquire returns a connection for the caller's exclusive use until Release: an idle one
+// (checked first with a non-blocking peek at its socket, so one the server has closed is
+// discarded, not handed out), or a new one while fewer than MaxSize are open. Otherwise it waits for a Release until
 // the context ends, and then returns an error matching the context's error that says the
 // pool was exhausted. It fails with ErrClosed after Close.
 func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
