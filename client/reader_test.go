@@ -24,13 +24,19 @@ func transports(t *testing.T, f func(t *testing.T, s *gibsontest.Server)) {
 	t.Run("tcp", func(t *testing.T) { f(t, gibsontest.NewServer(t, gibsontest.WithTCP())) })
 }
 
+func dialEmbedded(t *testing.T, s *gibsontest.Server) *Conn {
+	t.Helper()
+	c, err := DialConn(context.Background(), s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func TestConnLoneCallerReadsItsOwnReply(t *testing.T) {
 	transports(t, func(t *testing.T, s *gibsontest.Server) {
-		c, err := DialConn(context.Background(), s.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := dialEmbedded(t, s)
 		for i := range 50 {
 			key := fmt.Sprint("k", i)
 			if err := c.Set(context.Background(), key, []byte(key), 0); err != nil {
@@ -53,17 +59,13 @@ func TestConnLoneCallerReadsItsOwnReply(t *testing.T) {
 func TestConnIdleCloseFoundByNextCall(t *testing.T) {
 	transports(t, func(t *testing.T, s *gibsontest.Server) {
 		ctx := context.Background()
-		c, err := DialConn(ctx, s.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := dialEmbedded(t, s)
 		if err := c.Ping(ctx); err != nil {
 			t.Fatal(err)
 		}
 		s.CloseClientConnections()
 		before := s.Requests()
-		err = c.Set(ctx, "lost", []byte("v"), 0)
+		err := c.Set(ctx, "lost", []byte("v"), 0)
 		if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "SET") {
 			t.Fatalf("Set on a connection the server closed = %v; want ErrClosed naming SET", err)
 		}
@@ -130,11 +132,7 @@ func TestConnCloseRacesLoneCaller(t *testing.T) {
 
 func TestConnLoneCallerCancelledWhileReading(t *testing.T) {
 	s := gibsontest.NewServer(t)
-	c, err := DialConn(context.Background(), s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialEmbedded(t, s)
 	s.Set("k", []byte("v"), 0)
 	s.SetReplyDelay(time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -161,11 +159,7 @@ func TestConnLoneCallerCancelledWhileReading(t *testing.T) {
 // may fire after their caller has gone; the next reader must read on regardless.
 func TestConnDeadlinesRacingReplies(t *testing.T) {
 	s := gibsontest.NewServer(t)
-	c, err := DialConn(context.Background(), s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialEmbedded(t, s)
 	s.Set("k", []byte("v"), 0)
 	var expired int
 	for i := range 500 {
