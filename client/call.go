@@ -25,6 +25,7 @@ type call struct {
 	err   error        // set before done is signalled
 	// started reports that reply bytes for this call had arrived when the connection broke.
 	started bool
+	seq     uint64 // order of queueing on its connection
 	// unsent reports that the connection broke before any byte of the frame was written.
 	unsent bool
 	// done receives one signal per phase: admission past the in-flight cap, then completion.
@@ -40,7 +41,7 @@ func getCall(req *wire.Request) *call {
 }
 
 func putCall(cl *call) {
-	cl.req, cl.err, cl.size, cl.started, cl.unsent = nil, nil, 0, false, false
+	cl.req, cl.err, cl.size, cl.started, cl.unsent, cl.seq = nil, nil, 0, false, false, 0
 	cl.state.Store(callWaiting)
 	callPool.Put(cl)
 }

@@ -42,9 +42,13 @@ type Conn struct {
 	writing  bool    // someone owns the socket's write side
 	reading  bool    // someone owns the read side; always true while calls are queued
 	inflight int     // request bytes queued or written and not yet answered
-	ending   bool    // END was queued: nothing may follow it
-	broken   *brokenCause
-	shut     bool // shutdown has run
+	// Sequence numbers of calls: the last queued, the last whose frame went to pending,
+	// and the last whose frame was written at least in part. A call numbered above sent
+	// when the connection breaks was never sent, so any command may be sent again.
+	pushed, pendingSeq, sent uint64
+	ending                   bool // END was queued: nothing may follow it
+	broken                   *brokenCause
+	shut                     bool // shutdown has run
 
 	// Owned by the holder of the read role.
 	rd        wire.Reader
@@ -52,16 +56,17 @@ type Conn struct {
 	completed []*call
 
 	// selfRead: callers may read (nobody reads an idle connection); peek reports a close
-	// or stray bytes on an idle socket without blocking; peekFirst: peek before a lone
-	// caller writes, because a write would not tell (TCP). See plainSocket.
+	// or stray bytes on an idle socket without blocking; peekFirst: peek before the first
+	// call after idling, because a write would not tell (TCP). See plainSocket.
 	selfRead, peekFirst bool
 	peek                func() error
 
-	dead atomic.Bool   // broken or ending; read without the lock by Closed
-	kick chan struct{} // hands the write side to the flusher
-	wake chan struct{} // hands the read role to the background reader
-	quit chan struct{} // closed by shutdown
-	wg   sync.WaitGroup
+	callers atomic.Int32  // goroutines in roundTrip: more than one means others will send soon
+	dead    atomic.Bool   // broken or ending; read without the lock by Closed
+	kick    chan struct{} // hands the write side to the flusher
+	wake    chan struct{} // hands the read role to the background reader
+	quit    chan struct{} // closed by shutdown
+	wg      sync.WaitGroup
 }
 
 // DialConn connects to the Gibson server at address: "unix:///path", "/path" (or
@@ -148,8 +153,19 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 	if err := ctx.Err(); err != nil {
 		return wire.Reply{}, stFailed, ctxError(req.Verb, err)
 	}
+	c.callers.Add(1)
+	defer c.callers.Add(-1)
 	cl := getCall(req)
 	c.mu.Lock()
+	if c.peekFirst && !c.reading && c.broken == nil {
+		// Idle until now: a TCP write into a connection the server has closed would
+		// succeed and the request be lost unanswered, so the socket is peeked first.
+		if cause := c.peekIdle(); cause != nil {
+			c.failIdle(cause)
+			putCall(cl)
+			return wire.Reply{}, stNotSent, cause.forVerb(req.Verb)
+		}
+	}
 	if st, err := c.admit(ctx, cl, len(frame)); err != nil {
 		c.mu.Unlock()
 		putCall(cl)

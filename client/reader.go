@@ -171,19 +171,18 @@ func (c *Conn) probe() bool {
 		c.mu.Unlock()
 		return !c.Closed()
 	}
-	c.reading = true
-	c.mu.Unlock()
-	if cause := c.peekCause(); cause != nil {
-		c.shutdown(cause, false)
+	if cause := c.peekIdle(); cause != nil {
+		c.failIdle(cause)
 		return false
 	}
-	c.releaseRead()
+	c.mu.Unlock()
 	return true
 }
 
-// peekCause peeks at an idle socket and returns why it is unusable, if it is. The caller
-// holds the read role.
-func (c *Conn) peekCause() *brokenCause {
+// peekIdle peeks at an idle socket and returns why it is unusable, if it is. It is called
+// with c.mu held and nobody reading, so nothing can be queued or read meanwhile; the peek
+// never blocks.
+func (c *Conn) peekIdle() *brokenCause {
 	err := c.peek()
 	switch {
 	case err == nil:
@@ -197,6 +196,15 @@ func (c *Conn) peekCause() *brokenCause {
 		return &brokenCause{kind: wire.ErrClosed, msg: "connection closed by the server while idle", err: err}
 	}
 	return &brokenCause{kind: wire.ErrClosed, msg: "connection failed while idle", err: err}
+}
+
+// failIdle shuts down an idle connection that peekIdle found unusable. It is called with
+// c.mu held and releases it.
+func (c *Conn) failIdle(cause *brokenCause) {
+	c.markBroken(cause)
+	c.reading = true // nobody reads after this but shutdown
+	c.mu.Unlock()
+	c.shutdown(nil, false)
 }
 
 var errUnexpectedBytes = errors.New("unexpected bytes")
@@ -227,6 +235,7 @@ func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 	cause = c.broken
 	var calls []*call
 	for cl := c.queue.pop(); cl != nil; cl = c.queue.pop() {
+		cl.unsent = cl.seq > c.sent
 		calls = append(calls, cl)
 	}
 	c.inflight = 0

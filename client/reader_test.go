@@ -97,6 +97,27 @@ func TestClientResendsWritesFoundUnsent(t *testing.T) {
 				t.Fatalf("Inc after the server closed the idle connections = %d, %v; want %d, nil", n, err, round)
 			}
 		}
+		// Concurrent callers on closed idle connections: their frames are batched, and a
+		// batch refused whole is known unsent too.
+		const callers = 16
+		for round := 1; round <= 3; round++ {
+			s.CloseClientConnections()
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := c.Inc(ctx, "n"); err != nil {
+						t.Errorf("concurrent Inc after the server closed the idle connections = %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			v, ok := s.Get("n")
+			if want := fmt.Sprint(3 + round*callers); !ok || string(v) != want {
+				t.Fatalf("after round %d the server holds n = %q; want %s", round, v, want)
+			}
+		}
 	})
 }
 
