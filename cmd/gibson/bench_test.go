@@ -92,6 +92,31 @@ func TestBenchJSON(t *testing.T) {
 	}
 }
 
+// One caller per connection takes the lock-step path (write, read, in one goroutine).
+func TestBenchRawLockstep(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "300", "-c", "2", "--conns", "2", "-t", "set,get", "--raw", "--json")
+	if r.code != 0 {
+		t.Fatalf("bench: %+v", r)
+	}
+	var doc struct{ Results []map[string]any }
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	if len(doc.Results) != 2 {
+		t.Fatalf("results %v", doc.Results)
+	}
+	for _, res := range doc.Results {
+		if res["requests"] != 300.0 || res["errors"] != 0.0 {
+			t.Errorf("result %v; want 300 requests, no errors", res)
+		}
+	}
+	// Every SET reached the server: the lock-step path sends what it counts.
+	if v, ok := srv.Get("key:000000000000"); !ok || len(v) == 0 {
+		t.Errorf("server has no value for key:000000000000 after the SETs (%q, %v)", v, ok)
+	}
+}
+
 func TestBenchEmbedded(t *testing.T) {
 	r := testApp(t).benchRun("-n", "200", "-c", "2", "-t", "ping")
 	if r.code != 0 || !strings.Contains(r.stdout, "(embedded, in-process)") || !strings.Contains(r.stdout, "PING  client") {

@@ -80,6 +80,9 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 
 // rawConn sends quota frames on c, at most window unanswered, and reads their replies.
 func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, done *atomic.Int64) (int64, error) {
+	if window == 1 {
+		return rawLockstep(c, w, offset, quota, h, done)
+	}
 	tokens := make(chan struct{}, window)
 	for range window {
 		tokens <- struct{}{}
@@ -119,6 +122,37 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 		_ = c.Close() // unblocks the writer
 	}
 	return nerr, errors.Join(err, <-writeErr)
+}
+
+// rawLockstep is rawConn for a window of one: each frame is written and its reply read by
+// one goroutine, so the sequential ceiling pays no hand-off between a writer and a reader.
+func rawLockstep(c net.Conn, w *workload, offset, quota int, h *histogram, done *atomic.Int64) (int64, error) {
+	var r wire.Reader
+	var nerr int64
+	for i := range quota {
+		start := time.Now()
+		if _, err := c.Write(w.frames[(offset+i)%len(w.frames)]); err != nil {
+			return nerr, err
+		}
+		for {
+			rep, ok, err := r.Next()
+			if err != nil {
+				return nerr, err
+			}
+			if ok {
+				h.record(time.Since(start))
+				if failedReply(rep.Code, nil) {
+					nerr++
+				}
+				break
+			}
+			if _, err := r.Fill(c); err != nil {
+				return nerr, err
+			}
+		}
+		done.Add(1)
+	}
+	return nerr, nil
 }
 
 // rawWriter writes frames as tokens free up, batching every frame it may send at once.
