@@ -192,6 +192,10 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 			Msg: fmt.Sprintf("not connected to %s: reconnecting failed, next attempt in %v", c.ep.display, wait.Round(time.Millisecond)), Err: s.lastErr}
 	}
 	cn, err := c.ep.dial(ctx, c.opts)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up: that says nothing about the server, so no backoff.
+		return nil, &wire.Error{Command: verb, Msg: "gave up while reconnecting to " + c.ep.display, Err: ctx.Err()}
+	}
 	if err != nil {
 		if s.backoff == 0 {
 			s.backoff = c.opts.redialMin

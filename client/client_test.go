@@ -442,3 +442,34 @@ func TestClientLoneCallerKeepsOneConnection(t *testing.T) {
 		t.Fatalf("concurrent callers were given %d of 4 connections", len(m))
 	}
 }
+
+// A redial cut short by the caller's own deadline says nothing about the server: the slot
+// must not wait out a backoff, so the next caller reconnects at once.
+func TestClientRedialCutByCallerDeadlineSetsNoBackoff(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	var stall atomic.Bool
+	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
+		if stall.Load() {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, address)
+	}
+	c := dialClient(t, s.Addr(), WithPoolSize(1), WithDialer(dialer), WithRedialBackoff(time.Hour, time.Hour))
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseClientConnections()
+	stall.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := c.Ping(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reconnecting") {
+		t.Fatalf("Ping whose redial outlived its deadline = %v; want context.DeadlineExceeded while reconnecting", err)
+	}
+	stall.Store(false)
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping after a redial cut short by a caller = %v; want a fresh connection, no backoff", err)
+	}
+}

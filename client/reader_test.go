@@ -242,3 +242,100 @@ func TestConnWrappedConnKeepsBackgroundReader(t *testing.T) {
 	s.CloseClientConnections()
 	waitFor(t, "the idle wrapped connection to notice the close", c.Closed)
 }
+
+// TestClientChaos alternates lone and concurrent callers, cancellations, slow replies and
+// server-side closes of every connection, over both transports. Every successful reply must
+// be the caller's own; failures may only be ErrClosed or the caller's context; nothing hangs.
+func TestClientChaos(t *testing.T) {
+	transports(t, func(t *testing.T, s *gibsontest.Server) {
+		c := dialClient(t, s.Addr(), WithPoolSize(2), WithRedialBackoff(time.Millisecond, 5*time.Millisecond))
+		stop := make(chan struct{})
+		var chaos sync.WaitGroup
+		chaos.Add(1)
+		go func() {
+			defer chaos.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Duration(1+rand.IntN(3)) * time.Millisecond):
+				}
+				switch rand.IntN(3) {
+				case 0:
+					s.CloseClientConnections()
+				case 1:
+					s.SetReplyDelay(200 * time.Microsecond)
+				default:
+					s.SetReplyDelay(0)
+				}
+			}
+		}()
+		var oks, fails, closed int64
+		var mu sync.Mutex
+		count := func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				oks++
+			case errors.Is(err, ErrClosed):
+				closed++
+			default:
+				fails++
+			}
+		}
+		call := func(g, i int) {
+			key := fmt.Sprint("chaos-", g, "-", i)
+			ctx := context.Background()
+			var cancel context.CancelFunc = func() {}
+			if i%3 == 0 {
+				ctx, cancel = context.WithTimeout(ctx, time.Duration(rand.IntN(300))*time.Microsecond)
+			}
+			defer cancel()
+			if err := c.Set(ctx, key, []byte(key), 0); err != nil {
+				if !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+					t.Errorf("Set(%q) = %v; want success, ErrClosed or the context's error", key, err)
+				}
+				count(err)
+				return
+			}
+			v, err := c.Get(ctx, key)
+			switch {
+			case err == nil && string(v) != key:
+				t.Errorf("Get(%q) = %q: another caller's reply", key, v)
+			case err != nil && !errors.Is(err, ErrClosed) && ctx.Err() == nil:
+				t.Errorf("Get(%q) = %v; want success, ErrClosed or the context's error", key, err)
+			}
+			count(err)
+		}
+		for phase := range 6 {
+			callers := 1
+			if phase%2 == 1 {
+				callers = 16
+			}
+			var wg sync.WaitGroup
+			for g := range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 60 {
+						call(phase*100+g, i)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		close(stop)
+		chaos.Wait()
+		s.SetReplyDelay(0)
+		// Connections the last chaos step closed are found by the Ping, which goes to a new
+		// one.
+		if err := c.Ping(context.Background()); err != nil {
+			t.Fatalf("Ping after the chaos = %v", err)
+		}
+		t.Logf("%d calls succeeded, %d failed with ErrClosed, %d with their context", oks, closed, fails)
+		if oks == 0 {
+			t.Fatal("no call succeeded")
+		}
+	})
+}
