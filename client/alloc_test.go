@@ -5,6 +5,7 @@ package client
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
@@ -26,18 +27,30 @@ func fixedHandler() handlerFunc {
 
 func TestAllocs(t *testing.T) {
 	s := newFakeServer(t, fixedHandler())
-	ctx := context.Background()
 	conn := dialFake(t, s)
-	cl, err := Dial(ctx, s.addr)
+	cl, err := Dial(context.Background(), s.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	value := []byte("value")
+	// A cancellable context must cost nothing extra: a lone caller reading its own reply
+	// watches it through read deadlines, not context.AfterFunc.
+	withTimeout, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	withCancel, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
 	for _, x := range []struct {
 		name string
 		cmds *generated.Commands
-	}{{"Conn", &conn.Commands}, {"Client", &cl.Commands}} {
+		ctx  context.Context
+	}{
+		{"Conn", &conn.Commands, context.Background()},
+		{"Client", &cl.Commands, context.Background()},
+		{"Conn with a deadline", &conn.Commands, withTimeout},
+		{"Client with a cancellable context", &cl.Commands, withCancel},
+	} {
+		ctx := x.ctx
 		get := testing.AllocsPerRun(500, func() {
 			if v, err := x.cmds.Get(ctx, "key"); err != nil || len(v) != 5 {
 				t.Fatal(v, err)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/gibsontest"
@@ -174,6 +175,21 @@ func rawPipeline(b *testing.B, nc net.Conn, frame []byte, window int, left *atom
 func BenchmarkClientSequential(b *testing.B) {
 	c := dialClient(b, benchAddr(b))
 	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Get(ctx, benchKey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClientSequentialTimeout is BenchmarkClientSequential with a context that has a
+// deadline, as most callers pass: the lone caller then bounds its read with a deadline.
+func BenchmarkClientSequentialTimeout(b *testing.B) {
+	c := dialClient(b, benchAddr(b))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -380,13 +380,14 @@ func TestClientCloseWaitsForCalls(t *testing.T) {
 	go func() { done <- c.Set(context.Background(), "k", []byte("v"), 0) }()
 	waitFor(t, "the call to start", func() bool { return c.active.Load() == 1 })
 	c.Close()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("call in flight during Close = %v; want it to finish", err)
-		}
-	default:
-		t.Fatal("Close returned before the call in flight finished")
+	// Had Close not waited, closing the connection under the call would have failed it
+	// with ErrClosed. (The call's goroutine may deliver its result just after Close
+	// returns, so receive rather than poll.)
+	if err := <-done; err != nil {
+		t.Fatalf("call in flight during Close = %v; want it to finish", err)
+	}
+	if v, ok := s.Get("k"); !ok || string(v) != "v" {
+		t.Fatalf("server holds k = %q, %v after Close; want the SET applied", v, ok)
 	}
 	if err := c.Ping(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Ping after Close = %v; want ErrClosed", err)

@@ -19,8 +19,10 @@ import (
 // *Conn through the embedded generated.Commands, whose X and Limits fields must not be
 // changed.
 //
-// A call whose context ends returns at once with an error matching the context's error; its
-// reply is still read and dropped, so the stream stays in step. When the connection fails
+// A call whose context ends returns with an error matching the context's error as soon as
+// the deadline passes, or within a millisecond of a cancellation (at once when another
+// goroutine is reading for it); its reply is still read and dropped, so the stream stays in
+// step. When the connection fails
 // (EOF, a read or write error, a malformed reply) every pending call fails with an error
 // wrapping ErrClosed (ErrProtocol for a malformed reply) and naming its command, and the
 // Conn is closed for good: Closed reports true and later calls fail with ErrClosed. Nothing

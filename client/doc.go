@@ -18,8 +18,9 @@
 // one write while replies are outstanding, and replies are matched in order by whichever
 // goroutine reads: a lone caller reads its own reply, and a background goroutine per
 // connection takes over while several calls are outstanding. A call whose context ends
-// returns at once with an error matching the context's error; its reply is still read and
-// dropped, so the stream stays in step. A connection that fails (EOF, I/O error, malformed
+// returns with an error matching the context's error when the deadline passes, or within a
+// millisecond of a cancellation; its reply is still read and dropped, so the stream stays in
+// step. A connection that fails (EOF, I/O error, malformed
 // reply) fails all its pending calls with errors wrapping ErrClosed or ErrProtocol that name
 // the command, and is closed; Client and Pool replace it. Nobody reads an idle TCP or Unix
 // socket connection, so a close by the server is found when the connection is next used,

@@ -24,18 +24,28 @@ import (
 // readOwn reads replies until cl's arrives or ctx ends; the caller holds the read role and
 // gives it up here.
 func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error) {
-	var stop func() bool
-	if ctx.Done() != nil {
-		// A caller blocked in Read returns when its context ends: the read is interrupted
-		// through a past deadline, which every reader treats as "look up, then read on".
-		stop = context.AfterFunc(ctx, c.interruptRead)
-	}
+	done := ctx.Done()
+	deadline, hasDeadline := ctx.Deadline()
 	alive := true
 	for alive && cl.state.Load() == callWaiting && ctx.Err() == nil {
+		if done != nil {
+			// A read blocks until data arrives or the read deadline passes: the context's
+			// deadline, or cancelPoll from now to look for a cancellation. (context.AfterFunc
+			// would interrupt at once but costs three allocations per call.)
+			now := time.Now()
+			d := now.Add(cancelPoll)
+			if hasDeadline && deadline.Before(d) {
+				if !deadline.After(now) {
+					break // passed; wait sees the context end once its timer has fired
+				}
+				d = deadline
+			}
+			c.nc.SetReadDeadline(d)
+		}
 		alive = c.readOnce()
 	}
-	if stop != nil {
-		stop()
+	if alive && done != nil {
+		c.nc.SetReadDeadline(time.Time{})
 	}
 	if alive {
 		c.releaseRead()
@@ -43,8 +53,9 @@ func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error
 	return c.wait(ctx, cl)
 }
 
-// interruptRead wakes the reader blocked in Read on the connection.
-func (c *Conn) interruptRead() { c.nc.SetReadDeadline(time.Unix(1, 0)) }
+// cancelPoll bounds how long a caller reading its own reply takes to notice that its
+// context was cancelled (a context's deadline is noticed when it passes).
+const cancelPoll = time.Millisecond
 
 // releaseRead gives up the read role: to nobody when the queue is empty, else to the
 // background goroutine. If the connection broke meanwhile (fail leaves the shutdown to the
@@ -116,7 +127,7 @@ func (c *Conn) readOnce() bool {
 	case perr != nil:
 		cause = protocolCause(perr)
 	case errors.Is(rerr, os.ErrDeadlineExceeded):
-		// interruptRead, possibly left over from a caller that has gone: clear it and let
+		// The deadline of a caller reading its own reply (see readOwn): clear it and let
 		// the reader decide whether to read on.
 		c.nc.SetReadDeadline(time.Time{})
 	case rerr != nil:
@@ -184,11 +195,13 @@ func (c *Conn) probe() bool {
 // never blocks.
 func (c *Conn) peekIdle() *brokenCause {
 	err := c.peek()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// A reader's deadline left behind (see readOwn) stops the peek: clear it, peek again.
+		c.nc.SetReadDeadline(time.Time{})
+		err = c.peek()
+	}
 	switch {
 	case err == nil:
-		return nil
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.nc.SetReadDeadline(time.Time{}) // a stale interruptRead; the socket is fine
 		return nil
 	case errors.Is(err, errUnexpectedBytes):
 		return &brokenCause{kind: wire.ErrProtocol, msg: "bytes received with no request pending; connection closed"}
