@@ -58,6 +58,17 @@ func (cl *call) finish(err error) {
 	putCall(cl)
 }
 
+// tryDone takes cl's completion signal if it is there already, as when the caller read its
+// own reply: cheaper than a select that also locks the context's channel.
+func (cl *call) tryDone() bool {
+	select {
+	case <-cl.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // fifo is a growable ring of calls awaiting replies, in the order their frames were queued.
 type fifo struct {
 	buf        []*call

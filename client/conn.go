@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
@@ -53,9 +54,10 @@ type Conn struct {
 	shut                     bool // shutdown has run
 
 	// Owned by the holder of the read role.
-	rd        wire.Reader
-	replies   []wire.Reply
-	completed []*call
+	rd           wire.Reader
+	readDeadline time.Time // as last set on the socket; see boundRead
+	replies      []wire.Reply
+	completed    []*call
 
 	// selfRead: callers may read (nobody reads an idle connection); peek reports a close
 	// or stray bytes on an idle socket without blocking; peekFirst: peek before the first
@@ -184,7 +186,7 @@ func (c *Conn) wait(ctx context.Context, cl *call) (wire.Reply, status, error) {
 	req, verb := cl.req, cl.req.Verb // once abandoned, the reader may recycle both
 	if done := ctx.Done(); done == nil {
 		<-cl.done // a plain receive costs less than a select
-	} else {
+	} else if !cl.tryDone() {
 		select {
 		case <-cl.done:
 		case <-done:

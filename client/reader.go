@@ -28,24 +28,10 @@ func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error
 	deadline, hasDeadline := ctx.Deadline()
 	alive := true
 	for alive && cl.state.Load() == callWaiting && ctx.Err() == nil {
-		if done != nil {
-			// A read blocks until data arrives or the read deadline passes: the context's
-			// deadline, or cancelPoll from now to look for a cancellation. (context.AfterFunc
-			// would interrupt at once but costs three allocations per call.)
-			now := time.Now()
-			d := now.Add(cancelPoll)
-			if hasDeadline && deadline.Before(d) {
-				if !deadline.After(now) {
-					break // passed; wait sees the context end once its timer has fired
-				}
-				d = deadline
-			}
-			c.nc.SetReadDeadline(d)
+		if done != nil && !c.boundRead(deadline, hasDeadline) {
+			break // the deadline passed; wait sees the context end once its timer has fired
 		}
 		alive = c.readOnce()
-	}
-	if alive && done != nil {
-		c.nc.SetReadDeadline(time.Time{})
 	}
 	if alive {
 		c.releaseRead()
@@ -56,6 +42,35 @@ func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error
 // cancelPoll bounds how long a caller reading its own reply takes to notice that its
 // context was cancelled (a context's deadline is noticed when it passes).
 const cancelPoll = time.Millisecond
+
+// boundRead makes the next read return by the context's deadline, or within cancelPoll to
+// look for a cancellation (context.AfterFunc would interrupt at once but costs three
+// allocations per call). A deadline already set that ends between cancelPoll/2 and
+// cancelPoll from now, and not after the context's, is kept: setting one costs more than a
+// fast round trip's share. It reports false when the context's deadline has passed.
+func (c *Conn) boundRead(deadline time.Time, hasDeadline bool) bool {
+	now := time.Now()
+	d := now.Add(cancelPoll)
+	if hasDeadline && deadline.Before(d) {
+		if !deadline.After(now) {
+			return false
+		}
+		d = deadline
+	}
+	cur := c.readDeadline
+	if cur.IsZero() || cur.After(d) || cur.Before(now.Add(cancelPoll/2)) {
+		c.setReadDeadline(d)
+	}
+	return true
+}
+
+// setReadDeadline sets the socket's read deadline and remembers it; the caller holds the
+// read role (or c.mu with nobody reading). A deadline left behind by a caller that has gone
+// makes a later read return early, which every reader takes as "look up, read on".
+func (c *Conn) setReadDeadline(t time.Time) {
+	c.nc.SetReadDeadline(t)
+	c.readDeadline = t
+}
 
 // releaseRead gives up the read role: to nobody when the queue is empty, else to the
 // background goroutine. If the connection broke meanwhile (fail leaves the shutdown to the
@@ -127,9 +142,9 @@ func (c *Conn) readOnce() bool {
 	case perr != nil:
 		cause = protocolCause(perr)
 	case errors.Is(rerr, os.ErrDeadlineExceeded):
-		// The deadline of a caller reading its own reply (see readOwn): clear it and let
+		// The deadline of a caller reading its own reply (see boundRead): clear it and let
 		// the reader decide whether to read on.
-		c.nc.SetReadDeadline(time.Time{})
+		c.setReadDeadline(time.Time{})
 	case rerr != nil:
 		cause = readCause(rerr)
 	}
@@ -196,8 +211,9 @@ func (c *Conn) probe() bool {
 func (c *Conn) peekIdle() *brokenCause {
 	err := c.peek()
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		// A reader's deadline left behind (see readOwn) stops the peek: clear it, peek again.
-		c.nc.SetReadDeadline(time.Time{})
+		// A reader's deadline left behind (see boundRead) stops the peek: clear it, peek
+		// again.
+		c.setReadDeadline(time.Time{})
 		err = c.peek()
 	}
 	switch {
