@@ -339,3 +339,42 @@ func TestClientChaos(t *testing.T) {
 		}
 	})
 }
+
+// A caller with a cancellable context leaves a read deadline about a millisecond ahead
+// (boundRead); slow replies make it fire under the same caller (re-armed) and under the next
+// caller, who has no deadline at all. Both must simply read on.
+func TestConnReadDeadlinesLeftBehind(t *testing.T) {
+	transports(t, func(t *testing.T, s *gibsontest.Server) {
+		c := dialEmbedded(t, s)
+		s.Set("k", []byte("v"), 0)
+		cancellable, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		withDeadline, cancel2 := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel2()
+		for i, ctx := range []context.Context{withDeadline, cancellable, context.Background(), cancellable, context.Background()} {
+			s.SetReplyDelay(0)
+			if _, err := c.Get(ctx, "k"); err != nil { // sets the deadline
+				t.Fatal(err)
+			}
+			s.SetReplyDelay(5 * time.Millisecond) // longer than cancelPoll
+			if v, err := c.Get(ctx, "k"); err != nil || string(v) != "v" {
+				t.Fatalf("call %d: slow Get = %q, %v; want v", i, v, err)
+			}
+			if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "v" {
+				t.Fatalf("call %d: slow Get without a deadline after one with = %q, %v; want v", i, v, err)
+			}
+		}
+		s.SetReplyDelay(0)
+		// An idle close is still found before sending although a deadline was left behind
+		// (on TCP the peek trips over it first), so the Client sends the SET again.
+		cl := dialClient(t, s.Addr(), WithPoolSize(1))
+		if _, err := cl.Get(cancellable, "k"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * cancelPoll) // let the deadline left behind pass
+		s.CloseClientConnections()
+		if err := cl.Set(context.Background(), "k2", []byte("v2"), 0); err != nil {
+			t.Fatalf("Set after an idle close, with a past deadline left behind = %v; want it sent on a new connection", err)
+		}
+	})
+}
