@@ -23,14 +23,14 @@ import (
 // A call whose context ends returns with an error matching the context's error as soon as
 // the deadline passes, or within a millisecond of a cancellation (at once when another
 // goroutine is reading for it); its reply is still read and dropped, so the stream stays in
-// step. When the connection fails
-// (EOF, a read or write error, a malformed reply) every pending call fails with an error
-// wrapping ErrClosed (ErrProtocol for a malformed reply) and naming its command, and the
-// Conn is closed for good: Closed reports true and later calls fail with ErrClosed. Nothing
-// reads an idle Conn over a TCP or Unix socket, so a server that closes it is noticed at the
-// next call, which then fails with ErrClosed having sent nothing (a Client sends it again on
-// a new connection; a Pool checks connections before handing them out). A Conn never
-// reconnects; Client and Pool replace broken connections.
+// step. When the connection fails (EOF, a read or write error, a malformed reply) every
+// pending call fails with an error wrapping ErrClosed (ErrProtocol for a malformed reply)
+// and naming its command, and the Conn is closed for good: Closed reports true and later
+// calls fail with ErrClosed. Nothing reads an idle Conn over a TCP or Unix socket, so a
+// server that closes it is noticed at the next call, which then fails with ErrClosed having
+// sent nothing (a Client sends it again on a new connection; a Pool checks connections
+// before handing them out). A Conn never reconnects; Client and Pool replace broken
+// connections.
 type Conn struct {
 	generated.Commands
 
