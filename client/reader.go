@@ -58,7 +58,7 @@ func (c *Conn) boundRead(deadline time.Time, hasDeadline bool) bool {
 		d = deadline
 	}
 	cur := c.readDeadline
-	if cur.IsZero() || cur.After(d) || cur.Before(now.Add(cancelPoll/2)) {
+	if cur.IsZero() || cur.After(d) || cur.Before(now.Add(cancelPoll/2)) && !cur.Equal(d) {
 		c.setReadDeadline(d)
 	}
 	return true
