@@ -247,7 +247,7 @@ func (c *Conn) endPending() bool {
 	return c.ending && c.broken == nil
 }
 
-// finished reports that the reader has exited.
+// finished reports that the connection has shut down: every call on it has completed.
 func (c *Conn) finished() bool {
 	select {
 	case <-c.quit:
