@@ -12,7 +12,8 @@ import (
 )
 
 // Client runs the typed Gibson commands over a small set of pipelined connections shared by
-// all its callers (WithPoolSize, default DefaultPoolSize), picked round-robin. It is safe
+// all its callers (WithPoolSize, default DefaultPoolSize), picked round-robin (a caller
+// alone in the Client keeps the connection it used last). It is safe
 // for concurrent use; the more goroutines use one Client, the more requests each write and
 // read carries.
 //
@@ -22,7 +23,10 @@ import (
 // healthy connections or fail at once. Read-only commands (GET, MGET, COUNT, KEYS, STATS,
 // PING, META) are retried once on another connection when theirs broke before any byte of
 // their reply arrived; other commands are never retried once sent, since the server may have
-// executed them. End closes one of the Client's connections, which is then replaced.
+// executed them. A call none of whose bytes were written (its connection was found closed
+// first, as when the server closed it while idle) goes to a new connection whatever the
+// command, up to three times. End closes one of the Client's connections, which is then
+// replaced.
 type Client struct {
 	generated.Commands
 
