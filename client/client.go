@@ -13,9 +13,8 @@ import (
 
 // Client runs the typed Gibson commands over a small set of pipelined connections shared by
 // all its callers (WithPoolSize, default DefaultPoolSize), picked round-robin (a caller
-// alone in the Client keeps the connection it used last). It is safe
-// for concurrent use; the more goroutines use one Client, the more requests each write and
-// read carries.
+// alone in the Client keeps the connection it used last). It is safe for concurrent use;
+// the more goroutines use one Client, the more requests each write and read carries.
 //
 // A broken connection is redialled by the next call that picks it; when that dial fails the
 // call gets an error wrapping ErrClosed and the dial cause, and further attempts on that
