@@ -172,24 +172,19 @@ func rawPipeline(b *testing.B, nc net.Conn, frame []byte, window int, left *atom
 	<-done
 }
 
-func BenchmarkClientSequential(b *testing.B) {
-	c := dialClient(b, benchAddr(b))
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := c.Get(ctx, benchKey); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkClientSequential(b *testing.B) { benchGets(b, context.Background()) }
 
 // BenchmarkClientSequentialTimeout is BenchmarkClientSequential with a context that has a
 // deadline, as most callers pass: the lone caller then bounds its read with a deadline.
 func BenchmarkClientSequentialTimeout(b *testing.B) {
-	c := dialClient(b, benchAddr(b))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
+	benchGets(b, ctx)
+}
+
+// benchGets runs b.N GETs one after another on a Client.
+func benchGets(b *testing.B, ctx context.Context) {
+	c := dialClient(b, benchAddr(b))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -226,17 +221,7 @@ func BenchmarkRawSequential(b *testing.B) {
 	}
 }
 
-func BenchmarkGet(b *testing.B) {
-	c := dialClient(b, benchAddr(b))
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := c.Get(ctx, benchKey); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkGet(b *testing.B) { benchGets(b, context.Background()) }
 
 func BenchmarkSet(b *testing.B) {
 	c := dialClient(b, benchAddr(b))

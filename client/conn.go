@@ -45,13 +45,13 @@ type Conn struct {
 	writing  bool    // someone owns the socket's write side
 	reading  bool    // someone owns the read side; always true while calls are queued
 	inflight int     // request bytes queued or written and not yet answered
-	// Sequence numbers of calls: the last queued, the last whose frame went to pending,
-	// and the last whose frame was written at least in part. A call numbered above sent
-	// when the connection breaks was never sent, so any command may be sent again.
-	pushed, pendingSeq, sent uint64
-	ending                   bool // END was queued: nothing may follow it
-	broken                   *brokenCause
-	shut                     bool // shutdown has run
+	// Sequence numbers of calls: the last queued, and the last whose frame was written at
+	// least in part. A call numbered above sent when the connection breaks was never sent,
+	// so any command may be sent again.
+	pushed, sent uint64
+	ending       bool // END was queued: nothing may follow it
+	broken       *brokenCause
+	shut         bool // shutdown has run
 
 	// Owned by the holder of the read role.
 	rd           wire.Reader
@@ -161,11 +161,10 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 	defer c.callers.Add(-1)
 	cl := getCall(req)
 	c.mu.Lock()
-	if c.peekFirst && !c.reading && c.broken == nil {
-		// Idle until now: a TCP write into a connection the server has closed would
-		// succeed and the request be lost unanswered, so the socket is peeked first.
-		if cause := c.peekIdle(); cause != nil {
-			c.failIdle(cause)
+	if c.peekFirst {
+		// A TCP write into a connection the server closed while idle would succeed and the
+		// request be lost unanswered, so the socket is peeked first.
+		if cause := c.closedWhileIdle(); cause != nil {
 			putCall(cl)
 			return wire.Reply{}, stNotSent, cause.forVerb(req.Verb)
 		}

@@ -17,7 +17,13 @@ import (
 
 func dialFake(t *testing.T, s *fakeServer, opts ...Option) *Conn {
 	t.Helper()
-	c, err := DialConn(context.Background(), s.addr, opts...)
+	return dialConn(t, s.addr, opts...)
+}
+
+// dialConn opens a Conn closed when the test ends.
+func dialConn(t *testing.T, address string, opts ...Option) *Conn {
+	t.Helper()
+	c, err := DialConn(context.Background(), address, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,6 @@ func (c *Conn) send(cl *call, frame []byte) (self bool) {
 		// Others are waiting for replies: queue the frame for the flusher, which writes
 		// everything that accumulates meanwhile in one call.
 		c.pending = append(c.pending, frame...)
-		c.pendingSeq = cl.seq
 		start := !c.writing
 		c.writing = true
 		c.mu.Unlock()
@@ -145,8 +144,10 @@ func (c *Conn) flusher() {
 		runtime.Gosched()
 		c.mu.Lock()
 		for len(c.pending) > 0 && c.broken == nil {
+			// The frames queued last are pending: only a direct write, which comes before
+			// any of them, skips pending.
 			buf, c.pending = c.pending, buf[:0]
-			upto := c.pendingSeq
+			upto := c.pushed
 			c.mu.Unlock()
 			n, err := c.nc.Write(buf)
 			if cap(buf) > 4*c.opts.maxInFlight {

@@ -86,9 +86,9 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 
 // Acquire returns a connection for the caller's exclusive use until Release: an idle one
 // (checked first with a non-blocking peek at its socket, so one the server has closed is
-// discarded, not handed out), or a new one while fewer than MaxSize are open. Otherwise it waits for a Release until
-// the context ends, and then returns an error matching the context's error that says the
-// pool was exhausted. It fails with ErrClosed after Close.
+// discarded, not handed out), or a new one while fewer than MaxSize are open. Otherwise it
+// waits for a Release until the context ends, and then returns an error matching the
+// context's error that says the pool was exhausted. It fails with ErrClosed after Close.
 func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	for {
 		p.mu.Lock()
@@ -96,32 +96,31 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 			p.mu.Unlock()
 			return nil, p.closedErr()
 		}
-		var stale []*Conn
-		for len(p.free) > 0 {
+		if len(p.free) > 0 {
 			cn := p.free[0]
 			p.free = p.free[1:]
-			if !cn.probe() {
-				delete(p.all, cn)
-				p.size--
-				stale = append(stale, cn)
-				continue
-			}
 			p.all[cn] = true
 			p.mu.Unlock()
-			closeAll(stale)
-			return cn, nil
+			// Checked without the pool's lock: a syscall, and a shutdown if it was closed.
+			if cn.probe() {
+				return cn, nil
+			}
+			p.mu.Lock()
+			delete(p.all, cn)
+			p.size--
+			p.mu.Unlock()
+			cn.Close()
+			continue
 		}
 		if p.size < p.max {
 			p.size++
 			p.mu.Unlock()
-			closeAll(stale)
 			return p.dial(ctx)
 		}
 		ch := make(chan *Conn, 1)
 		p.waiters = append(p.waiters, ch)
 		inUse := p.size
 		p.mu.Unlock()
-		closeAll(stale)
 		select {
 		case cn := <-ch:
 			if cn != nil {

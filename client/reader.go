@@ -193,21 +193,31 @@ func (c *Conn) complete(replies []wire.Reply) *brokenCause {
 // close that nobody has read yet; a connection found closed is shut down.
 func (c *Conn) probe() bool {
 	c.mu.Lock()
-	if c.reading || c.broken != nil || c.ending || c.peek == nil {
-		c.mu.Unlock()
-		return !c.Closed()
-	}
-	if cause := c.peekIdle(); cause != nil {
-		c.failIdle(cause)
+	if c.closedWhileIdle() != nil {
 		return false
 	}
+	ok := c.broken == nil && !c.ending
 	c.mu.Unlock()
-	return true
+	return ok
 }
 
-// peekIdle peeks at an idle socket and returns why it is unusable, if it is. It is called
-// with c.mu held and nobody reading, so nothing can be queued or read meanwhile; the peek
-// never blocks.
+// closedWhileIdle peeks at the socket if the connection is idle (nobody reading, not
+// broken) and can be peeked. It is called with c.mu held, so nothing can be queued or read
+// meanwhile; when the socket turns out closed it shuts the connection down, releasing c.mu,
+// and returns why.
+func (c *Conn) closedWhileIdle() *brokenCause {
+	if c.reading || c.broken != nil || c.peek == nil {
+		return nil
+	}
+	cause := c.peekIdle()
+	if cause != nil {
+		c.failIdle(cause)
+	}
+	return cause
+}
+
+// peekIdle peeks at an idle socket, without blocking, and returns why it is unusable, if it
+// is. It is called with c.mu held and nobody reading.
 func (c *Conn) peekIdle() *brokenCause {
 	err := c.peek()
 	if errors.Is(err, os.ErrDeadlineExceeded) {

@@ -24,19 +24,9 @@ func transports(t *testing.T, f func(t *testing.T, s *gibsontest.Server)) {
 	t.Run("tcp", func(t *testing.T) { f(t, gibsontest.NewServer(t, gibsontest.WithTCP())) })
 }
 
-func dialEmbedded(t *testing.T, s *gibsontest.Server) *Conn {
-	t.Helper()
-	c, err := DialConn(context.Background(), s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func TestConnLoneCallerReadsItsOwnReply(t *testing.T) {
 	transports(t, func(t *testing.T, s *gibsontest.Server) {
-		c := dialEmbedded(t, s)
+		c := dialConn(t, s.Addr())
 		for i := range 50 {
 			key := fmt.Sprint("k", i)
 			if err := c.Set(context.Background(), key, []byte(key), 0); err != nil {
@@ -59,7 +49,7 @@ func TestConnLoneCallerReadsItsOwnReply(t *testing.T) {
 func TestConnIdleCloseFoundByNextCall(t *testing.T) {
 	transports(t, func(t *testing.T, s *gibsontest.Server) {
 		ctx := context.Background()
-		c := dialEmbedded(t, s)
+		c := dialConn(t, s.Addr())
 		if err := c.Ping(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +143,7 @@ func TestConnCloseRacesLoneCaller(t *testing.T) {
 
 func TestConnLoneCallerCancelledWhileReading(t *testing.T) {
 	s := gibsontest.NewServer(t)
-	c := dialEmbedded(t, s)
+	c := dialConn(t, s.Addr())
 	s.Set("k", []byte("v"), 0)
 	s.SetReplyDelay(time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -180,7 +170,7 @@ func TestConnLoneCallerCancelledWhileReading(t *testing.T) {
 // may fire after their caller has gone; the next reader must read on regardless.
 func TestConnDeadlinesRacingReplies(t *testing.T) {
 	s := gibsontest.NewServer(t)
-	c := dialEmbedded(t, s)
+	c := dialConn(t, s.Addr())
 	s.Set("k", []byte("v"), 0)
 	var expired int
 	for i := range 500 {
@@ -214,11 +204,7 @@ func TestConnWrappedConnKeepsBackgroundReader(t *testing.T) {
 		nc, err := d.DialContext(ctx, network, address)
 		return wrappedConn{nc}, err
 	}
-	c, err := DialConn(context.Background(), s.Addr(), WithDialer(dialer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialConn(t, s.Addr(), WithDialer(dialer))
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -345,7 +331,7 @@ func TestClientChaos(t *testing.T) {
 // caller, who has no deadline at all. Both must simply read on.
 func TestConnReadDeadlinesLeftBehind(t *testing.T) {
 	transports(t, func(t *testing.T, s *gibsontest.Server) {
-		c := dialEmbedded(t, s)
+		c := dialConn(t, s.Addr())
 		s.Set("k", []byte("v"), 0)
 		cancellable, cancel := context.WithCancel(context.Background())
 		defer cancel()

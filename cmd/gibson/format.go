@@ -214,23 +214,20 @@ func appendRaw(b *bytes.Buffer, r result) {
 	case resBytes:
 		b.Write(r.data)
 		b.WriteByte('\n')
-	case resPairs:
+	case resPairs, resStats:
+		sep := byte('\n') // key and value on lines of their own; STATS as name<TAB>value
+		if r.kind == resStats {
+			sep = '\t'
+		}
 		for _, p := range r.pairs {
 			b.Write(p.key)
-			b.WriteByte('\n')
+			b.WriteByte(sep)
 			b.Write(p.text())
 			b.WriteByte('\n')
 		}
 	case resKeys:
 		for _, p := range r.pairs {
 			b.Write(p.val)
-			b.WriteByte('\n')
-		}
-	case resStats:
-		for _, p := range r.pairs {
-			b.Write(p.key)
-			b.WriteByte('\t')
-			b.Write(p.text())
 			b.WriteByte('\n')
 		}
 	case resErr:
