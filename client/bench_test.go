@@ -47,6 +47,7 @@ func BenchmarkClientParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
@@ -73,6 +74,7 @@ func BenchmarkRawParallel(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	var left atomic.Int64
 	left.Store(int64(b.N))
 	var wg sync.WaitGroup
@@ -284,5 +286,157 @@ func BenchmarkRawSequentialHandoff(b *testing.B) {
 	}
 	b.StopTimer()
 	nc.Close()
+	<-exited
+}
+
+// BenchmarkRawParallelHandoff is a control for BenchmarkClientParallel: the smallest
+// synchronous pipelined client we could write, with none of the library's features (no
+// contexts, limits, validation, errors or typed results). As in BenchmarkRawParallel,
+// precomputed GET frames go over DefaultPoolSize connections with a writer and a reader
+// goroutine each; but each request is made by one of the benchmark's goroutines, which
+// queues its frame and waits on a channel until the reader hands it its reply. The gap
+// between it and BenchmarkRawParallel is what one park and wake-up per call costs, whoever
+// writes the client.
+func BenchmarkRawParallelHandoff(b *testing.B) {
+	a := benchAddr(b)
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
+	pipes := make([]*handoffPipe, DefaultPoolSize)
+	for i := range pipes {
+		pipes[i] = startHandoffPipe(b, rawDial(b, a))
+	}
+	var next atomic.Uint32
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	stopCPU := reportCPU(b)
+	b.RunParallel(func(pb *testing.PB) {
+		p := pipes[int(next.Add(1))%len(pipes)]
+		done := make(chan struct{}, 1)
+		for pb.Next() {
+			p.call(frame, done)
+			<-done
+		}
+	})
+	stopCPU()
+	b.StopTimer()
+	for _, p := range pipes {
+		p.stop()
+	}
+}
+
+// handoffPipe is one connection of BenchmarkRawParallelHandoff.
+type handoffPipe struct {
+	nc      net.Conn
+	mu      sync.Mutex
+	pending []byte          // frames not yet written
+	waiting []chan struct{} // callers in the order of their frames, from head on
+	head    int
+	flush   chan struct{} // wakes the writer; capacity 1
+	exited  sync.WaitGroup
+}
+
+func startHandoffPipe(b *testing.B, nc net.Conn) *handoffPipe {
+	p := &handoffPipe{nc: nc, flush: make(chan struct{}, 1)}
+	p.exited.Add(2)
+	go func() { // writer: everything queued since its last write, in one write
+		defer p.exited.Done()
+		var out []byte
+		for range p.flush {
+			p.mu.Lock()
+			out, p.pending = p.pending, out[:0]
+			p.mu.Unlock()
+			if _, err := nc.Write(out); err != nil {
+				return
+			}
+		}
+	}()
+	go func() { // reader: completes callers in order
+		defer p.exited.Done()
+		var rd wire.Reader
+		for {
+			if _, err := rd.Fill(nc); err != nil {
+				return
+			}
+			for {
+				_, ok, err := rd.Next()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if !ok {
+					break
+				}
+				p.mu.Lock()
+				done := p.waiting[p.head]
+				if p.head++; p.head == len(p.waiting) {
+					p.waiting, p.head = p.waiting[:0], 0
+				}
+				p.mu.Unlock()
+				done <- struct{}{}
+			}
+		}
+	}()
+	return p
+}
+
+func (p *handoffPipe) call(frame []byte, done chan struct{}) {
+	p.mu.Lock()
+	p.pending = append(p.pending, frame...)
+	p.waiting = append(p.waiting, done)
+	p.mu.Unlock()
+	select {
+	case p.flush <- struct{}{}:
+	default:
+	}
+}
+
+func (p *handoffPipe) stop() {
+	close(p.flush)
+	p.nc.Close()
+	p.exited.Wait()
+}
+
+// BenchmarkParkWake is the floor under BenchmarkRawParallelHandoff and
+// BenchmarkClientParallel: no I/O at all. The benchmark's goroutines queue a call each and
+// wait on a channel; one goroutine takes every queued call at once and completes them in
+// order, as a connection's reader does. Its cpu-ns/op is what parking and waking one
+// goroutine per call costs on this machine, which any synchronous API pays per call and a
+// raw blaster does not.
+func BenchmarkParkWake(b *testing.B) {
+	var mu sync.Mutex
+	var queued []chan struct{}
+	wake := make(chan struct{}, 1)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var batch []chan struct{}
+		for range wake {
+			mu.Lock()
+			batch, queued = queued, batch[:0]
+			mu.Unlock()
+			for _, done := range batch {
+				done <- struct{}{}
+			}
+		}
+	}()
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	stopCPU := reportCPU(b)
+	b.RunParallel(func(pb *testing.PB) {
+		done := make(chan struct{}, 1)
+		for pb.Next() {
+			mu.Lock()
+			queued = append(queued, done)
+			mu.Unlock()
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+			<-done
+		}
+	})
+	stopCPU()
+	close(wake)
 	<-exited
 }
