@@ -19,10 +19,12 @@ check:
 	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -check
 
 ## test: check, every test with the race detector, then the allocation tests without it
-## (the race detector makes sync.Pool drop items, so allocation counts need their own pass)
+## (the race detector makes sync.Pool drop items, so allocation counts need their own pass),
+## then every benchmark once, so a broken benchmark fails here and not when measuring
 test: check
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run 'Alloc' ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
 ## bench: benchmarks with allocation counts
 bench:
