@@ -324,15 +324,18 @@ func BenchmarkRawParallelHandoff(b *testing.B) {
 	}
 }
 
-// handoffPipe is one connection of BenchmarkRawParallelHandoff.
+// handoffPipe is one connection of BenchmarkRawParallelHandoff. If the connection fails
+// during the run, the benchmark fails and every caller is released, so nothing hangs.
 type handoffPipe struct {
-	nc      net.Conn
-	mu      sync.Mutex
-	pending []byte          // frames not yet written
-	waiting []chan struct{} // callers in the order of their frames, from head on
-	head    int
-	flush   chan struct{} // wakes the writer; capacity 1
-	exited  sync.WaitGroup
+	nc       net.Conn
+	mu       sync.Mutex
+	pending  []byte          // frames not yet written
+	waiting  []chan struct{} // callers in the order of their frames, from head on
+	head     int
+	dead     bool          // the reader has exited: calls return at once
+	flush    chan struct{} // wakes the writer; capacity 1
+	stopping atomic.Bool
+	exited   sync.WaitGroup
 }
 
 func startHandoffPipe(b *testing.B, nc net.Conn) *handoffPipe {
@@ -346,15 +349,20 @@ func startHandoffPipe(b *testing.B, nc net.Conn) *handoffPipe {
 			out, p.pending = p.pending, out[:0]
 			p.mu.Unlock()
 			if _, err := nc.Write(out); err != nil {
+				nc.Close() // the reader reports it
 				return
 			}
 		}
 	}()
 	go func() { // reader: completes callers in order
 		defer p.exited.Done()
+		defer p.release()
 		var rd wire.Reader
 		for {
 			if _, err := rd.Fill(nc); err != nil {
+				if !p.stopping.Load() {
+					b.Error(err)
+				}
 				return
 			}
 			for {
@@ -381,6 +389,11 @@ func startHandoffPipe(b *testing.B, nc net.Conn) *handoffPipe {
 
 func (p *handoffPipe) call(frame []byte, done chan struct{}) {
 	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		done <- struct{}{}
+		return
+	}
 	p.pending = append(p.pending, frame...)
 	p.waiting = append(p.waiting, done)
 	p.mu.Unlock()
@@ -390,7 +403,19 @@ func (p *handoffPipe) call(frame []byte, done chan struct{}) {
 	}
 }
 
+// release completes every waiting caller when the reader exits.
+func (p *handoffPipe) release() {
+	p.mu.Lock()
+	p.dead = true
+	for _, done := range p.waiting[p.head:] {
+		done <- struct{}{}
+	}
+	p.waiting, p.head = nil, 0
+	p.mu.Unlock()
+}
+
 func (p *handoffPipe) stop() {
+	p.stopping.Store(true)
 	close(p.flush)
 	p.nc.Close()
 	p.exited.Wait()
