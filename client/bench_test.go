@@ -42,8 +42,16 @@ func benchAddr(b *testing.B) string {
 	return s.Addr()
 }
 
-func BenchmarkClientParallel(b *testing.B) {
-	c := dialClient(b, benchAddr(b))
+func BenchmarkClientParallel(b *testing.B) { benchClientParallel(b, DefaultPoolSize) }
+
+// BenchmarkClientParallelOneConn is BenchmarkClientParallel on one connection, where the
+// frames of all callers share each write. Compare it with BenchmarkRawParallelOneConn and
+// BenchmarkParkWake.
+func BenchmarkClientParallelOneConn(b *testing.B) { benchClientParallel(b, 1) }
+
+// benchClientParallel runs GETs from many goroutines on a Client with conns connections.
+func benchClientParallel(b *testing.B, conns int) {
+	c := dialClient(b, benchAddr(b), WithPoolSize(conns))
 	b.ReportAllocs()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
@@ -63,9 +71,14 @@ func BenchmarkClientParallel(b *testing.B) {
 // precomputed GET frames written on as many connections as the Client uses, with as many
 // requests outstanding in total as the Client benchmark has goroutines, and replies skipped
 // with wire.Reader.
-func BenchmarkRawParallel(b *testing.B) {
+func BenchmarkRawParallel(b *testing.B) { benchRawParallel(b, DefaultPoolSize) }
+
+// BenchmarkRawParallelOneConn is the ceiling for BenchmarkClientParallelOneConn.
+func BenchmarkRawParallelOneConn(b *testing.B) { benchRawParallel(b, 1) }
+
+// benchRawParallel blasts GET frames on conns connections.
+func benchRawParallel(b *testing.B, conns int) {
 	a := benchAddr(b)
-	conns := DefaultPoolSize
 	window := max(1, benchParallelism*runtime.GOMAXPROCS(0)/conns)
 	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
 	ncs := make([]net.Conn, conns)
