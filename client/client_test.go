@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -409,38 +411,100 @@ func TestDialFailsWhenNoServer(t *testing.T) {
 	}
 }
 
+// sent returns how many requests each of the Client's current connections has queued.
+func sent(c *Client) []uint64 {
+	out := make([]uint64, len(c.slots))
+	for i, s := range c.slots {
+		cn := s.conn.Load()
+		cn.mu.Lock()
+		out[i] = cn.pushed
+		cn.mu.Unlock()
+	}
+	return out
+}
+
 func TestClientLoneCallerKeepsOneConnection(t *testing.T) {
 	s := gibsontest.NewServer(t)
 	c := dialClient(t, s.Addr(), WithPoolSize(4))
 	ctx := context.Background()
-	used := func() map[*Conn]bool {
-		m := map[*Conn]bool{}
-		for range 40 {
-			_, cn := c.pick(1)
-			m[cn] = true
-		}
-		return m
-	}
-	if got := len(used()); got != 1 {
-		t.Fatalf("a lone caller was given %d connections over 40 picks; want the same one each time", got)
-	}
-	before := c.rr.Load()
 	for range 40 {
 		if err := c.Ping(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if after := c.rr.Load(); after != before {
-		t.Fatalf("40 sequential calls rotated the connections %d times; want none", after-before)
+	if got, want := sent(c), []uint64{40, 0, 0, 0}; !slices.Equal(got, want) {
+		t.Fatalf("40 sequential calls per connection: %v; want %v", got, want)
 	}
-	// Concurrent callers are spread over all connections.
-	m := map[*Conn]bool{}
-	for range 8 {
-		_, cn := c.pick(2)
-		m[cn] = true
+}
+
+// Calls in progress spread over the connections: each goes to the least loaded one, so a
+// busy connection gets new calls only once the others are as busy.
+func TestClientSpreadsCallsInProgress(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	c := dialClient(t, s.Addr(), WithPoolSize(4))
+	s.SetReplyDelay(time.Hour) // held until the server closes below
+	busy := c.slots[0].conn.Load()
+	busy.callers.Add(3) // as if three calls were in progress on the first connection
+	defer busy.callers.Add(-3)
+	inProgress := func() (n int32) {
+		for _, sl := range c.slots {
+			n += sl.conn.Load().callers.Load()
+		}
+		return n - 3
 	}
-	if len(m) != 4 {
-		t.Fatalf("concurrent callers were given %d of 4 connections", len(m))
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { c.Ping(context.Background()) })
+		for inProgress() != int32(i+1) { // one at a time, so each pick sees the others
+			runtime.Gosched()
+		}
+	}
+	got := sent(c)
+	s.Close() // fails the held calls
+	wg.Wait()
+	if want := []uint64{0, 3, 3, 2}; !slices.Equal(got, want) {
+		t.Fatalf("8 calls in progress per connection, the first one busy with 3: %v; want %v", got, want)
+	}
+}
+
+// pick: least loaded first; a broken connection only when this call may redial it.
+func TestClientPick(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	c := dialClient(t, s.Addr(), WithPoolSize(3))
+	conn := func(i int) *Conn { return c.slots[i].conn.Load() }
+	check := func(what string, want int) {
+		t.Helper()
+		if sl, cn := c.pick(); sl != c.slots[want] || cn != conn(want) {
+			for i := range c.slots {
+				if sl == c.slots[i] {
+					t.Fatalf("%s: picked connection %d; want %d", what, i, want)
+				}
+			}
+			t.Fatalf("%s: picked no slot of the Client", what)
+		}
+	}
+	check("all idle", 0)
+	conn(0).callers.Add(2)
+	conn(1).callers.Add(1)
+	conn(2).callers.Add(1)
+	check("loads 2 1 1", 1)
+	conn(1).callers.Add(1)
+	check("loads 2 2 1", 2)
+
+	conn(0).Close()
+	check("broken, nobody redialling", 0)
+	c.slots[0].sem <- struct{}{}
+	check("broken while another call redials it", 2)
+	<-c.slots[0].sem
+	c.slots[0].retryAt.Store(time.Now().Add(time.Hour).UnixNano())
+	check("broken, backing off", 2)
+	conn(1).Close()
+	conn(2).Close()
+	c.slots[1].retryAt.Store(time.Now().Add(time.Hour).UnixNano())
+	c.slots[2].retryAt.Store(time.Now().Add(time.Hour).UnixNano())
+	check("all broken and backing off", 0)
+	for i := range 3 {
+		conn(i).callers.Store(0)
 	}
 }
 
