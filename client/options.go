@@ -91,8 +91,9 @@ func WithDialTimeout(d time.Duration) Option {
 // so a few connections keep it busy; beyond that each connection only adds system calls and
 // splits the batches that pipelining builds. With 32 goroutines on 2 cores against the
 // reference server, a GET took 7.8 µs with 1 connection, 6.5 µs with 2, 5.1 µs with 4 and
-// 7.5 µs with 8; against the in-process embedded server (which answers a whole pipelined
-// batch per pass) 1 connection was fastest. A larger pool also limits head-of-line blocking
+// 7.5 µs with 8 (calls then went round-robin; with the least-loaded pick, 4 and 8 were
+// within the noise); against the in-process embedded server (which answers a whole
+// pipelined batch per pass) 1 connection was fastest. A larger pool also limits head-of-line blocking
 // behind a big MGET reply. It does not affect Pool, whose size is set by PoolConfig.
 func WithPoolSize(n int) Option {
 	return func(o *options) { o.poolSize = max(n, 1) }
