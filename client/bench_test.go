@@ -307,9 +307,12 @@ func BenchmarkRawSequentialHandoff(b *testing.B) {
 // contexts, limits, validation, errors or typed results). As in BenchmarkRawParallel,
 // precomputed GET frames go over DefaultPoolSize connections with a writer and a reader
 // goroutine each; but each request is made by one of the benchmark's goroutines, which
-// queues its frame and waits on a channel until the reader hands it its reply. The gap
-// between it and BenchmarkRawParallel is what one park and wake-up per call costs, whoever
-// writes the client.
+// queues its frame and waits on a channel until the reader hands it its reply. It shows
+// what the straightforward synchronous design costs (the Client does better: a caller
+// reads the replies itself when nobody is reading, its flusher lets the callers woken
+// together queue before it writes, and they return to the same connection);
+// BenchmarkParkWake isolates the part no synchronous design avoids, one park and wake-up
+// per call.
 func BenchmarkRawParallelHandoff(b *testing.B) {
 	a := benchAddr(b)
 	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
