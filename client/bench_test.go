@@ -131,21 +131,12 @@ func rawPipeline(b *testing.B, nc net.Conn, frame []byte, window int, left *atom
 					break drain
 				}
 			}
-			if _, err := rd.Fill(nc); err != nil {
-				b.Error(err)
-				return
-			}
-			for {
-				_, ok, err := rd.Next()
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				if !ok {
-					break
-				}
+			if err := readReplies(&rd, nc, func() {
 				outstanding--
 				<-tokens
+			}); err != nil {
+				b.Error(err)
+				return
 			}
 		}
 	}()
@@ -250,6 +241,21 @@ func BenchmarkSet(b *testing.B) {
 	}
 }
 
+// readReplies reads what nc has (blocking until something arrives) and calls reply once per
+// complete reply, skipping its contents.
+func readReplies(rd *wire.Reader, nc net.Conn, reply func()) error {
+	if _, err := rd.Fill(nc); err != nil {
+		return err
+	}
+	for {
+		_, ok, err := rd.Next()
+		if err != nil || !ok {
+			return err
+		}
+		reply()
+	}
+}
+
 func rawDial(b *testing.B, address string) net.Conn {
 	network, a, err := addr.Parse(address)
 	if err != nil {
@@ -276,17 +282,7 @@ func BenchmarkRawSequentialHandoff(b *testing.B) {
 	go func() {
 		defer close(exited)
 		var rd wire.Reader
-		for {
-			if _, err := rd.Fill(nc); err != nil {
-				return
-			}
-			for {
-				_, ok, err := rd.Next()
-				if err != nil || !ok {
-					break
-				}
-				done <- struct{}{}
-			}
+		for readReplies(&rd, nc, func() { done <- struct{}{} }) == nil {
 		}
 	}()
 	b.ReportAllocs()
@@ -375,28 +371,11 @@ func startHandoffPipe(b *testing.B, nc net.Conn) *handoffPipe {
 		defer p.release()
 		var rd wire.Reader
 		for {
-			if _, err := rd.Fill(nc); err != nil {
+			if err := readReplies(&rd, nc, p.complete); err != nil {
 				if !p.stopping.Load() {
 					b.Error(err)
 				}
 				return
-			}
-			for {
-				_, ok, err := rd.Next()
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				if !ok {
-					break
-				}
-				p.mu.Lock()
-				done := p.waiting[p.head]
-				if p.head++; p.head == len(p.waiting) {
-					p.waiting, p.head = p.waiting[:0], 0
-				}
-				p.mu.Unlock()
-				done <- struct{}{}
 			}
 		}
 	}()
@@ -417,6 +396,17 @@ func (p *handoffPipe) call(frame []byte, done chan struct{}) {
 	case p.flush <- struct{}{}:
 	default:
 	}
+}
+
+// complete hands the next reply to the caller that has waited longest.
+func (p *handoffPipe) complete() {
+	p.mu.Lock()
+	done := p.waiting[p.head]
+	if p.head++; p.head == len(p.waiting) {
+		p.waiting, p.head = p.waiting[:0], 0
+	}
+	p.mu.Unlock()
+	done <- struct{}{}
 }
 
 // release completes every waiting caller when the reader exits.

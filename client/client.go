@@ -89,8 +89,7 @@ func (c *Client) Addr() string { return c.ep.display }
 // Exec runs req on one of the Client's connections and implements generated.Executor: on
 // success the reply's Data stays valid until req.Release; on error req has been disposed of.
 func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
-	active := c.enter()
-	if active == 0 {
+	if !c.enter() {
 		req.Release()
 		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
 	}
@@ -172,18 +171,17 @@ func (c *Client) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.R
 	return do(ctx, c, op, args)
 }
 
-// enter registers a call in progress and returns how many are in progress, itself
-// included, or 0 after Close.
-func (c *Client) enter() int64 {
+// enter registers a call in progress; it reports false, registering nothing, after Close.
+func (c *Client) enter() bool {
 	if c.closed.Load() {
-		return 0
+		return false
 	}
-	n := c.active.Add(1)
+	c.active.Add(1)
 	if c.closed.Load() {
 		c.leave()
-		return 0
+		return false
 	}
-	return n
+	return true
 }
 
 func (c *Client) leave() {
