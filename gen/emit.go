@@ -377,7 +377,9 @@ var decoderBodies = map[wire.ReplyKind]func(*jen.File){
 			jen.If(jen.Id("r").Dot("Code").Op("==").Add(wq("CodeNotFound"))).Block(jen.Return(jen.Index().Add(wq("KV")).Values(), jen.Nil())),
 			jen.If(notCode("CodeKVal")).Block(jen.Return(jen.Nil(), replyErr)),
 			jen.Id("kvs").Op(":=").Make(jen.Index().Add(wq("KV")), jen.Lit(0), jen.Id("r").Dot("Len").Call()),
-			jen.Id("buf").Op(":=").Make(jen.Index().Byte(), jen.Lit(0), jen.Len(jen.Id("r").Dot("Data"))),
+			jen.Comment("Room for the keys' and values' bytes: the body less its count and the 9 bytes of"),
+			jen.Comment("framing per entry (Reader.Next has checked the body; max guards replies built by hand)."),
+			jen.Id("buf").Op(":=").Make(jen.Index().Byte(), jen.Lit(0), jen.Max(jen.Lit(0), jen.Len(jen.Id("r").Dot("Data")).Op("-").Lit(4).Op("-").Lit(9).Op("*").Id("r").Dot("Len").Call())),
 			jen.Id("it").Op(":=").Id("r").Dot("Entries").Call(),
 			jen.For(jen.List(jen.Id("k"), jen.Id("enc"), jen.Id("v"), jen.Id("ok")).Op(":=").Id("it").Dot("Next").Call(), jen.Id("ok"), jen.List(jen.Id("k"), jen.Id("enc"), jen.Id("v"), jen.Id("ok")).Op("=").Id("it").Dot("Next").Call()).Block(
 				jen.Id("start").Op(":=").Len(jen.Id("buf")),

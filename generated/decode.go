@@ -71,7 +71,9 @@ func decodeKVList(verb string, r wire.Reply) ([]wire.KV, error) {
 		return nil, wire.ReplyError(verb, r)
 	}
 	kvs := make([]wire.KV, 0, r.Len())
-	buf := make([]byte, 0, len(r.Data))
+	// Room for the keys' and values' bytes: the body less its count and the 9 bytes of
+	// framing per entry (Reader.Next has checked the body; max guards replies built by hand).
+	buf := make([]byte, 0, max(0, len(r.Data)-4-9*r.Len()))
 	it := r.Entries()
 	for k, enc, v, ok := it.Next(); ok; k, enc, v, ok = it.Next() {
 		start := len(buf)

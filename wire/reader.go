@@ -45,7 +45,15 @@ func (r *Reader) Reset() {
 	r.buf, r.off, r.err = r.buf[:0], 0, nil
 }
 
+// maxIdleBuffer is the largest buffer a Reader keeps once everything in it has been
+// returned: a connection that received one huge reply does not hold its size for ever.
+const maxIdleBuffer = 1 << 20
+
 func (r *Reader) compact() {
+	if r.off == len(r.buf) && cap(r.buf) > maxIdleBuffer {
+		r.buf, r.off = nil, 0
+		return
+	}
 	if r.off == 0 {
 		return
 	}
@@ -53,18 +61,28 @@ func (r *Reader) compact() {
 	r.buf, r.off = r.buf[:n], 0
 }
 
-// Fill reads once from src into the buffer, growing it to hold the reply being received
-// (never beyond its declared size, and never for a size above MaxReplySize). Replies
+// Fill reads once from src into the buffer. The buffer grows with the bytes that actually
+// arrive: at most doubling per read, and never past the declared size of the reply being
+// received, so a peer that declares a huge reply and sends little costs little. Replies
 // returned earlier by Next become invalid. It returns what src.Read returned.
 func (r *Reader) Fill(src io.Reader) (int, error) {
 	r.compact()
-	want := len(r.buf) + minReadSize
+	want, total := len(r.buf)+minReadSize, 0
 	if len(r.buf) >= HeaderSize {
 		if size := uint64(binary.LittleEndian.Uint32(r.buf[3:7])); size <= uint64(r.max()) {
-			want = max(want, HeaderSize+int(size))
+			total = HeaderSize + int(size)
+			if missing := total - len(r.buf); missing > 0 {
+				want = len(r.buf) + min(minReadSize, missing)
+			}
 		}
 	}
 	if cap(r.buf) < want {
+		if next := 2 * cap(r.buf); total > want {
+			if next+next/2 >= total {
+				next = total // one last step instead of a doubling just short of it
+			}
+			want = max(want, min(total, next))
+		}
 		grown := make([]byte, len(r.buf), want)
 		copy(grown, r.buf)
 		r.buf = grown

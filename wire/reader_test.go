@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/gogibson/gogibson/wire"
@@ -295,4 +296,69 @@ func TestReaderNextAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("Feed+Next on a warm reader allocates %v times, want 0", allocs)
 	}
+}
+
+// TestReaderFillGrowsWithArrivingBytes: a header declaring a huge reply costs what arrives,
+// not what it declares, and a real big reply costs at most about twice its size.
+func TestReaderFillGrowsWithArrivingBytes(t *testing.T) {
+	allocated := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	liar := append([]byte{6, 0, 0}, binary.LittleEndian.AppendUint32(nil, 60<<20)...)
+	liar = append(liar, bytes.Repeat([]byte("z"), 100)...)
+	var r wire.Reader
+	if got := allocated(func() {
+		src := bytes.NewReader(liar)
+		for {
+			if _, err := r.Fill(src); err != nil {
+				break
+			}
+			if _, ok, err := r.Next(); ok || err != nil {
+				t.Errorf("incomplete reply returned: %v %v", ok, err)
+			}
+		}
+	}); got > 1<<20 {
+		t.Fatalf("a header declaring 60 MiB followed by 100 bytes allocated %d bytes", got)
+	}
+
+	const size = 8 << 20
+	big := append([]byte{6, 0, 0}, binary.LittleEndian.AppendUint32(nil, size)...)
+	big = append(big, bytes.Repeat([]byte("y"), size)...)
+	var r2 wire.Reader
+	var got int
+	if n := allocated(func() {
+		src := bytes.NewReader(big)
+		for got == 0 {
+			if _, err := r2.Fill(&chunked{src, 64 << 10}); err != nil {
+				t.Fatal(err)
+			}
+			if rep, ok, err := r2.Next(); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				got = len(rep.Data)
+			}
+		}
+	}); n > 3*size {
+		t.Fatalf("an %d-byte reply arriving in 64 KiB reads allocated %d bytes", size, n)
+	}
+	if got != size {
+		t.Fatalf("reply of %d bytes, want %d", got, size)
+	}
+}
+
+// chunked hands out at most n bytes per Read, like a socket.
+type chunked struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	return c.r.Read(p)
 }
