@@ -60,10 +60,10 @@ type Conn struct {
 	completed    []*call
 
 	// selfRead: callers may read (nobody reads an idle connection); peek reports a close
-	// or stray bytes on an idle socket without blocking; peekFirst: peek before the first
-	// call after idling, because a write would not tell (TCP). See plainSocket.
-	selfRead, peekFirst bool
-	peek                func() error
+	// or stray bytes on an idle socket without blocking, before the first call after
+	// idling. See plainSocket.
+	selfRead bool
+	peek     func() error
 
 	callers atomic.Int32  // goroutines in roundTrip: more than one means others will send soon
 	dead    atomic.Bool   // broken or ending; read without the lock by Closed
@@ -95,7 +95,7 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 		quit: make(chan struct{}),
 	}
 	c.rd.MaxReplySize = o.maxReplySize
-	c.selfRead, c.peekFirst, c.peek = plainSocket(nc)
+	c.selfRead, c.peek = plainSocket(nc)
 	if !c.selfRead {
 		c.reading = true
 		c.wake <- struct{}{}
@@ -161,13 +161,12 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 	defer c.callers.Add(-1)
 	cl := getCall(req)
 	c.mu.Lock()
-	if c.peekFirst {
-		// A TCP write into a connection the server closed while idle would succeed and the
-		// request be lost unanswered, so the socket is peeked first.
-		if cause := c.closedWhileIdle(); cause != nil {
-			putCall(cl)
-			return wire.Reply{}, stNotSent, cause.forVerb(req.Verb)
-		}
+	// An idle socket is peeked first: a TCP write into a connection the server closed would
+	// succeed and the request be lost, and bytes that arrived while nothing was pending would
+	// be read as this call's reply.
+	if cause := c.closedWhileIdle(); cause != nil {
+		putCall(cl)
+		return wire.Reply{}, stNotSent, cause.forVerb(req.Verb)
 	}
 	if st, err := c.admit(ctx, cl, len(frame)); err != nil {
 		c.mu.Unlock()

@@ -16,10 +16,11 @@ import (
 // that arrive while someone reads just wait to be completed. A reader that leaves while calls
 // are still queued (its own reply arrived, or its context ended) hands the role to the
 // connection's background goroutine, which reads until the queue is empty. Nobody reads an
-// idle connection, so a server that closes one is noticed at its next use: a write on a Unix
-// socket fails with EPIPE, a TCP socket is peeked first (see plainSocket), and in both cases
-// the request is known to be unsent. Connections that are not plain sockets (WithDialer may
-// return anything) keep the background goroutine reading at all times instead.
+// idle connection: the first call after idling peeks at the socket without blocking (see
+// plainSocket), so a close by the server, or bytes it sent while nothing was pending (a
+// protocol violation), are found before anything is written, and the request is known to be
+// unsent. Connections that are not plain sockets (WithDialer may return anything) keep the
+// background goroutine reading at all times instead.
 
 // readOwn reads replies until cl's arrives or ctx ends; the caller holds the read role and
 // gives it up here.

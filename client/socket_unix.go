@@ -9,26 +9,25 @@ import (
 )
 
 // plainSocket tells how a connection can be read (see reader.go): callers may read their own
-// replies on TCP and Unix sockets, where an idle close can be seen by peeking at the socket
-// without blocking; a TCP socket must be peeked before a write after idling, because writing
-// into a closed TCP connection succeeds, while on a Unix socket it fails with EPIPE before
-// anything is sent. Anything else (TLS, net.Pipe, wrappers from WithDialer) keeps a
-// background reader.
-func plainSocket(nc net.Conn) (selfRead, peekFirst bool, peek func() error) {
+// replies on TCP and Unix sockets, which are peeked without blocking before the first write
+// after idling. The peek finds a close by the server (which a TCP write would not report) and
+// bytes that arrived while nothing was pending, which a caller reading its own reply would
+// otherwise take as its answer. It costs one non-blocking syscall per call that finds its
+// connection idle (~200 ns; BENCHMARKS.md). Anything else (TLS, net.Pipe, wrappers from
+// WithDialer) keeps a background reader, which reads stray bytes as they arrive.
+func plainSocket(nc net.Conn) (selfRead bool, peek func() error) {
 	switch nc.(type) {
-	case *net.TCPConn:
-		peekFirst = true
-	case *net.UnixConn:
+	case *net.TCPConn, *net.UnixConn:
 	default:
-		return false, false, nil
+		return false, nil
 	}
 	rc, err := nc.(syscall.Conn).SyscallConn()
 	if err != nil {
-		return false, false, nil
+		return false, nil
 	}
 	p := &peeker{rc: rc}
 	p.fn = p.peek // bound once, so a check allocates nothing
-	return true, peekFirst, p.check
+	return true, p.check
 }
 
 type peeker struct {
