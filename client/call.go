@@ -47,15 +47,16 @@ func putCall(cl *call) {
 }
 
 // finish completes cl with err (nil when its reply is stored in the request). If the caller
-// abandoned it, the request is released here instead.
-func (cl *call) finish(err error) {
+// abandoned it, the request is released here instead and finish reports true.
+func (cl *call) finish(err error) (abandoned bool) {
 	cl.err = err
 	if cl.state.CompareAndSwap(callWaiting, callDone) {
 		cl.done <- struct{}{}
-		return
+		return false
 	}
 	cl.req.Release()
 	putCall(cl)
+	return true
 }
 
 // tryDone takes cl's completion signal if it is there already, as when the caller read its
@@ -87,6 +88,14 @@ func (q *fifo) push(cl *call) {
 	}
 	q.buf[(q.head+q.size)%len(q.buf)] = cl
 	q.size++
+}
+
+// headSeq returns the sequence number of the oldest call, or 0 when the queue is empty.
+func (q *fifo) headSeq() uint64 {
+	if q.size == 0 {
+		return 0
+	}
+	return q.buf[q.head].seq
 }
 
 func (q *fifo) pop() *call {

@@ -40,6 +40,14 @@ type Client struct {
 	drainOnce sync.Once
 	closeOnce sync.Once
 
+	// Redials run detached from their callers (see repair); Close cancels them through
+	// dialCtx and waits for them with dials.
+	dialCtx     context.Context
+	cancelDial  context.CancelFunc
+	dials       sync.WaitGroup
+	dialMu      sync.Mutex // orders dials.Add before Close's dials.Wait
+	dialsClosed bool
+
 	retiredMu sync.Mutex
 	retired   []*Conn // replaced connections that may still be finishing an END
 }
@@ -47,13 +55,23 @@ type Client struct {
 // slot is one of the Client's connections and the state of its reconnection.
 type slot struct {
 	conn atomic.Pointer[Conn]
-	sem  chan struct{} // held while repairing, so one caller dials per slot
-	// retryAt is when the slot may be redialled (Unix nanoseconds; 0: at once). Written
-	// under sem, read by pick without it.
+	// retryAt is when the slot may be redialled (Unix nanoseconds; 0: at once), and dialing
+	// whether a redial is under way. Written under mu, read by pick without it.
 	retryAt atomic.Int64
-	// guarded by sem
+	dialing atomic.Bool
+
+	mu      sync.Mutex
+	redial  *redial // the redial under way, if any
 	backoff time.Duration
 	lastErr error
+}
+
+// redial is one reconnection attempt of a slot; callers that need the slot wait for done.
+type redial struct {
+	done    chan struct{}
+	conn    *Conn
+	err     error
+	backoff time.Duration // the wait before the next attempt, when err is set
 }
 
 // Dial connects to the Gibson server at address ("unix:///path", "/path", "host:port" or
@@ -67,6 +85,7 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	}
 	o := buildOptions(opts)
 	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
+	c.dialCtx, c.cancelDial = context.WithCancel(context.Background())
 	c.Commands = generated.Commands{X: c, Limits: o.limits}
 	for range o.poolSize {
 		cn, err := ep.dial(ctx, o)
@@ -74,9 +93,10 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 			for _, s := range c.slots {
 				s.conn.Load().Close()
 			}
+			c.cancelDial()
 			return nil, err
 		}
-		s := &slot{sem: make(chan struct{}, 1)}
+		s := &slot{}
 		s.conn.Store(cn)
 		c.slots = append(c.slots, s)
 	}
@@ -127,8 +147,9 @@ func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error
 	}
 }
 
-// pick chooses the connection with the fewest calls in progress, the first in slot order
-// among equals. Why: the callers completed by one batch of replies come back together and
+// pick chooses the connection with the fewest calls in progress (requests abandoned by
+// their callers count until answered, so a connection whose server stopped answering is
+// avoided until WithReplyTimeout retires it), the first in slot order among equals. Why: the callers completed by one batch of replies come back together and
 // go to the connection they left, so its next write carries all their frames (round-robin
 // scattered them over every connection: half-size writes, 0.54 of the raw ceiling with 32
 // goroutines in-process against ~0.68); and a lone caller keeps one connection, whose
@@ -147,12 +168,12 @@ func (c *Client) pick() (*slot, *Conn) {
 			if now == 0 {
 				now = time.Now().UnixNano()
 			}
-			if len(s.sem) == 0 && s.retryAt.Load() <= now {
+			if !s.dialing.Load() && s.retryAt.Load() <= now {
 				return s, cn
 			}
 			continue
 		}
-		if load := cn.callers.Load(); best == nil || load < bestLoad {
+		if load := cn.load(); best == nil || load < bestLoad {
 			best, bestConn, bestLoad = s, cn, load
 			if load == 0 {
 				break
@@ -199,32 +220,67 @@ func (c *Client) healthy() *Conn {
 	return nil
 }
 
-// repair redials a broken slot, unless its backoff has not expired, in which case another
-// healthy connection is used or the call fails at once.
+// repair returns a usable connection for a broken slot. It starts a redial unless one is
+// under way or the slot's backoff has not expired (then another healthy connection is used,
+// or the call fails at once). The redial runs on its own goroutine with the Client's dial
+// timeout, detached from the caller: a caller whose context ends stops waiting, but the dial
+// goes on for the connection's sake, and its outcome alone decides the backoff, so a
+// caller's short deadline never counts against the server.
 func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error) {
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctxError(verb, ctx.Err())
+	s.mu.Lock()
+	if old := s.conn.Load(); !old.Closed() {
+		s.mu.Unlock()
+		return old, nil // repaired meanwhile
 	}
-	defer func() { <-s.sem }()
-	old := s.conn.Load()
-	if !old.Closed() {
-		return old, nil // repaired while we waited
-	}
-	if wait := time.Until(time.Unix(0, s.retryAt.Load())); wait > 0 {
-		if cn := c.healthy(); cn != nil {
-			return cn, nil
+	r := s.redial
+	if r == nil {
+		if wait := time.Until(time.Unix(0, s.retryAt.Load())); wait > 0 {
+			lastErr := s.lastErr
+			s.mu.Unlock()
+			if cn := c.healthy(); cn != nil {
+				return cn, nil
+			}
+			return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
+				Msg: fmt.Sprintf("not connected to %s: reconnecting failed, next attempt in %v", c.ep.display, wait.Round(time.Millisecond)), Err: lastErr}
 		}
-		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
-			Msg: fmt.Sprintf("not connected to %s: reconnecting failed, next attempt in %v", c.ep.display, wait.Round(time.Millisecond)), Err: s.lastErr}
+		c.dialMu.Lock()
+		if c.dialsClosed {
+			c.dialMu.Unlock()
+			s.mu.Unlock()
+			return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb, Msg: "client is closed"}
+		}
+		c.dials.Add(1)
+		c.dialMu.Unlock()
+		r = &redial{done: make(chan struct{})}
+		s.redial = r
+		s.dialing.Store(true)
+		go c.redial(s, r)
 	}
-	cn, err := c.ep.dial(ctx, c.opts)
-	if err != nil && ctx.Err() != nil {
-		// The caller gave up: that says nothing about the server, so no backoff.
+	s.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
 		return nil, &wire.Error{Command: verb, Msg: "gave up while reconnecting to " + c.ep.display, Err: ctx.Err()}
 	}
-	if err != nil {
+	if r.err != nil {
+		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
+			Msg: fmt.Sprintf("connection to %s broke and reconnecting failed (next attempt in %v)", c.ep.display, r.backoff), Err: r.err}
+	}
+	return r.conn, nil
+}
+
+// redial dials a new connection for s and installs it, or sets the slot's backoff.
+func (c *Client) redial(s *slot, r *redial) {
+	defer c.dials.Done()
+	cn, err := c.ep.dial(c.dialCtx, c.opts)
+	s.mu.Lock()
+	switch {
+	case err == nil && c.closed.Load():
+		cn.Close() // Close ran meanwhile; it has closed the slots already
+		cn, err = nil, &wire.Error{Kind: wire.ErrClosed, Msg: "client is closed"}
+	case err != nil && c.dialCtx.Err() != nil:
+		err = &wire.Error{Kind: wire.ErrClosed, Msg: "client is closed"}
+	case err != nil:
 		if s.backoff == 0 {
 			s.backoff = c.opts.redialMin
 		} else {
@@ -232,14 +288,17 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 		}
 		s.retryAt.Store(time.Now().Add(s.backoff).UnixNano())
 		s.lastErr = err
-		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
-			Msg: fmt.Sprintf("connection to %s broke and reconnecting failed (next attempt in %v)", c.ep.display, s.backoff), Err: err}
+		r.backoff = s.backoff
+	default:
+		s.backoff, s.lastErr = 0, nil
+		s.retryAt.Store(0)
+		c.retire(s.conn.Swap(cn))
 	}
-	s.backoff, s.lastErr = 0, nil
-	s.retryAt.Store(0)
-	s.conn.Store(cn)
-	c.retire(old)
-	return cn, nil
+	r.conn, r.err = cn, err
+	s.redial = nil
+	s.dialing.Store(false)
+	s.mu.Unlock()
+	close(r.done)
 }
 
 // retire closes a replaced connection, or keeps it until Close while an END it carries may
@@ -262,16 +321,28 @@ func (c *Client) retire(old *Conn) {
 	c.retired = append(kept, old)
 }
 
-// Close waits for the calls in progress to finish, then closes every connection and waits
-// for their goroutines to exit. Calls made after Close fail with ErrClosed. It always
-// returns nil; calling it again does nothing.
+// Close stops new calls, waits for the calls in progress to finish for at most
+// WithCloseTimeout (default 1 s), then closes every connection, which fails the calls still
+// waiting with ErrClosed, stops redials under way, and waits for the connections' goroutines
+// to exit. Calls made after Close fail with ErrClosed. It always returns nil; calling it
+// again does nothing.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		c.cancelDial()
 		if c.active.Load() == 0 {
 			c.drainOnce.Do(func() { close(c.drained) })
 		}
-		<-c.drained
+		grace := time.NewTimer(c.opts.closeTimeout)
+		select {
+		case <-c.drained:
+		case <-grace.C:
+		}
+		grace.Stop()
+		c.dialMu.Lock()
+		c.dialsClosed = true
+		c.dialMu.Unlock()
+		c.dials.Wait() // cancelled above; after it no redial can install a connection
 		for _, s := range c.slots {
 			s.conn.Load().Close()
 		}
@@ -281,6 +352,7 @@ func (c *Client) Close() error {
 		}
 		c.retired = nil
 		c.retiredMu.Unlock()
+		<-c.drained
 	})
 	return nil
 }

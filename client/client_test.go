@@ -493,9 +493,9 @@ func TestClientPick(t *testing.T) {
 
 	conn(0).Close()
 	check("broken, nobody redialling", 0)
-	c.slots[0].sem <- struct{}{}
+	c.slots[0].dialing.Store(true)
 	check("broken while another call redials it", 2)
-	<-c.slots[0].sem
+	c.slots[0].dialing.Store(false)
 	c.slots[0].retryAt.Store(time.Now().Add(time.Hour).UnixNano())
 	check("broken, backing off", 2)
 	conn(1).Close()
@@ -508,33 +508,42 @@ func TestClientPick(t *testing.T) {
 	}
 }
 
-// A redial cut short by the caller's own deadline says nothing about the server: the slot
-// must not wait out a backoff, so the next caller reconnects at once.
-func TestClientRedialCutByCallerDeadlineSetsNoBackoff(t *testing.T) {
-	s := gibsontest.NewServer(t)
-	var stall atomic.Bool
-	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
-		if stall.Load() {
-			<-ctx.Done()
-			return nil, ctx.Err()
+// A caller's short deadline never cuts a redial short: the caller stops waiting, the dial
+// goes on with the Client's own timeout and installs the connection, and no backoff is set,
+// so the next caller uses it at once.
+func TestClientRedialOutlivesCallerDeadline(t *testing.T) {
+	transports(t, func(t *testing.T, s *gibsontest.Server) {
+		var slow atomic.Bool
+		var dials atomic.Int32
+		dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
+			dials.Add(1)
+			if slow.Load() {
+				time.Sleep(50 * time.Millisecond) // a server slow to accept
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, address)
 		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, address)
-	}
-	c := dialClient(t, s.Addr(), WithPoolSize(1), WithDialer(dialer), WithRedialBackoff(time.Hour, time.Hour))
-	if err := c.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	s.CloseClientConnections()
-	stall.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	err := c.Ping(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reconnecting") {
-		t.Fatalf("Ping whose redial outlived its deadline = %v; want context.DeadlineExceeded while reconnecting", err)
-	}
-	stall.Store(false)
-	if err := c.Ping(context.Background()); err != nil {
-		t.Fatalf("Ping after a redial cut short by a caller = %v; want a fresh connection, no backoff", err)
-	}
+		c := dialClient(t, s.Addr(), WithPoolSize(1), WithDialer(dialer), WithRedialBackoff(time.Hour, time.Hour))
+		if err := c.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		s.CloseClientConnections()
+		slow.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := c.Ping(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reconnecting") {
+			t.Fatalf("Ping whose redial outlived its deadline = %v; want context.DeadlineExceeded while reconnecting", err)
+		}
+		if took := time.Since(start); took > 100*time.Millisecond {
+			t.Errorf("Ping with a 10ms deadline returned after %v while the redial was slow", took)
+		}
+		if err := c.Ping(context.Background()); err != nil {
+			t.Fatalf("Ping after a redial a caller stopped waiting for = %v; want the connection that redial made", err)
+		}
+		if n := dials.Load(); n != 2 {
+			t.Fatalf("%d dials; want 2 (the first connection and one redial)", n)
+		}
+	})
 }

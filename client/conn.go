@@ -58,6 +58,10 @@ type Conn struct {
 	readDeadline time.Time // as last set on the socket; see boundRead
 	replies      []wire.Reply
 	completed    []*call
+	silence      silence // finds a server that stopped answering; see WithReplyTimeout
+
+	// Owned by the holder of the write side.
+	writeDeadline time.Time // as last set on the socket; see armWrite
 
 	// selfRead: callers may read (nobody reads an idle connection); peek reports a close
 	// or stray bytes on an idle socket without blocking, before the first call after
@@ -65,7 +69,10 @@ type Conn struct {
 	selfRead bool
 	peek     func() error
 
-	callers atomic.Int32  // goroutines in roundTrip: more than one means others will send soon
+	callers atomic.Int32 // goroutines in roundTrip: more than one means others will send soon
+	// abandoned counts calls whose callers gave up before their replies came: they still
+	// hold the connection's queue, so the Client counts them as load.
+	abandoned atomic.Int32
 	dead    atomic.Bool   // broken or ending; read without the lock by Closed
 	kick    chan struct{} // hands the write side to the flusher
 	wake    chan struct{} // hands the read role to the background reader
@@ -173,10 +180,21 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 		putCall(cl)
 		return wire.Reply{}, st, err
 	}
-	if c.send(cl, frame) {
-		return c.readOwn(ctx, cl)
+	var rep wire.Reply
+	var st status
+	var err error
+	if c.send(ctx, cl, frame) {
+		rep, st, err = c.readOwn(ctx, cl)
+	} else {
+		rep, st, err = c.wait(ctx, cl)
 	}
-	return c.wait(ctx, cl)
+	if err != nil && st != stAbandoned && ctx.Err() != nil {
+		// The context ended while the connection failed (for instance because this
+		// caller's own large write was cut short): report the context, which the caller
+		// can act on.
+		err = ctxError(req.Verb, ctx.Err())
+	}
+	return rep, st, err
 }
 
 // wait blocks until cl completes or ctx ends.
@@ -189,6 +207,7 @@ func (c *Conn) wait(ctx context.Context, cl *call) (wire.Reply, status, error) {
 		case <-cl.done:
 		case <-done:
 			if cl.state.CompareAndSwap(callWaiting, callAbandoned) {
+				c.abandoned.Add(1)
 				return wire.Reply{}, stAbandoned, ctxError(verb, ctx.Err())
 			}
 			<-cl.done // completed at the same moment: take the result
@@ -236,6 +255,10 @@ func do(ctx context.Context, x generated.Executor, op wire.Opcode, args [][]byte
 	}
 	return out, nil
 }
+
+// load is the number of calls holding the connection: callers in progress and requests
+// abandoned by theirs that still await replies.
+func (c *Conn) load() int32 { return c.callers.Load() + c.abandoned.Load() }
 
 // endPending reports that END was sent and the connection has not broken yet: its reply may
 // still be on the way.

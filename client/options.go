@@ -35,6 +35,15 @@ const (
 	DefaultRedialMin = 50 * time.Millisecond
 	// DefaultRedialMax is the longest wait between two reconnection attempts.
 	DefaultRedialMax = 2 * time.Second
+	// DefaultReplyTimeout is how long a connection may stay silent while requests on it are
+	// unanswered before it is closed as dead; see WithReplyTimeout.
+	DefaultReplyTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds one write to a server that is not reading; see
+	// WithWriteTimeout.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultCloseTimeout is how long Client.Close waits for calls in progress before it
+	// closes their connections under them; see WithCloseTimeout.
+	DefaultCloseTimeout = time.Second
 )
 
 // DialFunc opens a connection; net.Dialer.DialContext has this signature.
@@ -53,6 +62,9 @@ type options struct {
 	dialer         DialFunc
 	redialMin      time.Duration
 	redialMax      time.Duration
+	replyTimeout   time.Duration
+	writeTimeout   time.Duration
+	closeTimeout   time.Duration
 }
 
 func buildOptions(opts []Option) *options {
@@ -65,6 +77,9 @@ func buildOptions(opts []Option) *options {
 		maxRequestSize: DefaultMaxRequestSize,
 		redialMin:      DefaultRedialMin,
 		redialMax:      DefaultRedialMax,
+		replyTimeout:   DefaultReplyTimeout,
+		writeTimeout:   DefaultWriteTimeout,
+		closeTimeout:   DefaultCloseTimeout,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -188,6 +203,48 @@ func WithRedialBackoff(min, max time.Duration) Option {
 		}
 		if o.redialMax < o.redialMin {
 			o.redialMax = o.redialMin
+		}
+	}
+}
+
+// WithReplyTimeout sets how long a connection may go without receiving a byte while
+// requests on it are unanswered (default DefaultReplyTimeout, 10 s). Past it the connection
+// is closed as dead and replaced: its pending calls fail with an error wrapping ErrClosed,
+// and a Client sends later calls elsewhere. The silence is measured in two halves, so a
+// connection is closed between d and 1.5 d after its last byte. Callers whose contexts end
+// sooner return sooner; this bound is for the connection, whose abandoned requests would
+// otherwise hold it (and every call queued behind them) for ever when a server never
+// answers. Raise it for commands that legitimately take long before their first reply byte
+// (an MGET over millions of keys). Non-positive values keep the default.
+func WithReplyTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.replyTimeout = d
+		}
+	}
+}
+
+// WithWriteTimeout bounds how long writing requests to a server that does not read them may
+// block (default DefaultWriteTimeout, 10 s). A write that passes it, or a large frame (over
+// the in-flight cap) whose caller's context ends while it is written, closes the connection:
+// part of a frame may have been sent, and it cannot be taken back. Non-positive values keep
+// the default.
+func WithWriteTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.writeTimeout = d
+		}
+	}
+}
+
+// WithCloseTimeout sets how long Client.Close waits for calls in progress to finish
+// (default DefaultCloseTimeout, 1 s) before it closes the connections under them, which
+// fails the calls still waiting with ErrClosed. Zero closes at once; negative values keep
+// the default.
+func WithCloseTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d >= 0 {
+			o.closeTimeout = d
 		}
 	}
 }

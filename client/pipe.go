@@ -2,7 +2,11 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"runtime"
+	"time"
 
 	"github.com/gogibson/gogibson/wire"
 )
@@ -81,7 +85,7 @@ func (c *Conn) dropWaiter(i int) {
 // send queues cl and its frame and writes it unless another writer is active. It reports
 // whether the caller took the read role (nobody was reading) and must read its own reply.
 // It is called with c.mu held and returns with it released.
-func (c *Conn) send(cl *call, frame []byte) (self bool) {
+func (c *Conn) send(ctx context.Context, cl *call, frame []byte) (self bool) {
 	// Written directly only when no other caller is about to send: otherwise the flusher
 	// batches this frame with theirs (measured: ~8 % more GETs/s with 32 callers).
 	alone := c.queue.len() == 0 && c.callers.Load() == 1
@@ -109,14 +113,14 @@ func (c *Conn) send(cl *call, frame []byte) (self bool) {
 	// Nothing in flight: write directly, with no goroutine hop.
 	c.writing = true
 	c.mu.Unlock()
-	n, err := c.nc.Write(frame)
+	n, err := c.writeOwn(ctx, frame)
 	c.mu.Lock()
 	if n > 0 {
 		c.sent = cl.seq
 	}
 	if err != nil {
 		c.mu.Unlock()
-		c.fail(&brokenCause{kind: wire.ErrClosed, msg: "writing the request failed", err: err})
+		c.fail(c.writeCause(ctx, err))
 		return self // writing stays set: nothing may follow a partial write
 	}
 	if len(c.pending) == 0 {
@@ -149,6 +153,7 @@ func (c *Conn) flusher() {
 			buf, c.pending = c.pending, buf[:0]
 			upto := c.pushed
 			c.mu.Unlock()
+			c.armWrite(time.Time{})
 			n, err := c.nc.Write(buf)
 			if cap(buf) > 4*c.opts.maxInFlight {
 				buf = nil // do not keep a buffer grown by one huge frame
@@ -159,7 +164,7 @@ func (c *Conn) flusher() {
 			}
 			if err != nil {
 				c.mu.Unlock()
-				c.fail(&brokenCause{kind: wire.ErrClosed, msg: "writing the request failed", err: err})
+				c.fail(c.writeCause(context.Background(), err))
 				c.mu.Lock()
 				break
 			}
@@ -169,6 +174,57 @@ func (c *Conn) flusher() {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// writeOwn writes the frame of a caller writing its own request. A frame larger than the
+// in-flight cap may block until the server reads it, so it honours the caller's context as
+// well as the write timeout; smaller frames fit the socket's buffer unless the server has
+// stopped reading, which the write timeout covers without a timer per call.
+func (c *Conn) writeOwn(ctx context.Context, frame []byte) (int, error) {
+	if len(frame) <= c.opts.maxInFlight || ctx.Done() == nil {
+		c.armWrite(time.Time{})
+		return c.nc.Write(frame)
+	}
+	limit, _ := ctx.Deadline()
+	c.armWrite(limit)
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.nc.SetWriteDeadline(time.Unix(1, 0)) // in the past: the write returns at once
+		close(fired)
+	})
+	n, err := c.nc.Write(frame)
+	if !stop() {
+		<-fired
+		c.writeDeadline = time.Time{} // unknown now: armWrite sets it again
+	}
+	return n, err
+}
+
+// armWrite makes sure the socket's write deadline is no later than limit (when set) and at
+// least half the write timeout away, setting it to the earlier of limit and a full write
+// timeout from now when it is not. Called by the holder of the write side.
+func (c *Conn) armWrite(limit time.Time) {
+	now := time.Now()
+	d := now.Add(c.opts.writeTimeout)
+	if !limit.IsZero() && limit.Before(d) {
+		d = limit
+	} else if cur := c.writeDeadline; !cur.IsZero() && !cur.Before(now.Add(c.opts.writeTimeout/2)) {
+		return
+	}
+	c.nc.SetWriteDeadline(d)
+	c.writeDeadline = d
+}
+
+// writeCause says why a write failed: the caller's context (which only writeOwn watches),
+// the write timeout, or the socket.
+func (c *Conn) writeCause(ctx context.Context, err error) *brokenCause {
+	switch {
+	case !errors.Is(err, os.ErrDeadlineExceeded):
+		return &brokenCause{kind: wire.ErrClosed, msg: "writing the request failed", err: err}
+	case ctx.Err() != nil:
+		return &brokenCause{kind: wire.ErrClosed, msg: "a caller's context ended while its large request was being written; part of it may have been sent, so the connection was closed"}
+	}
+	return &brokenCause{kind: wire.ErrClosed, msg: fmt.Sprintf("writing the request timed out after %v (WithWriteTimeout): the server is not reading; connection closed", c.opts.writeTimeout)}
 }
 
 // fail marks the connection broken (the first cause wins) and closes the socket, which

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -29,7 +30,9 @@ func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error
 	deadline, hasDeadline := ctx.Deadline()
 	alive := true
 	for alive && cl.state.Load() == callWaiting && ctx.Err() == nil {
-		if done != nil && !c.boundRead(deadline, hasDeadline) {
+		if done == nil {
+			c.armSilence()
+		} else if !c.boundRead(deadline, hasDeadline) {
 			break // the deadline passed; wait sees the context end once its timer has fired
 		}
 		alive = c.readOnce()
@@ -63,6 +66,52 @@ func (c *Conn) boundRead(deadline time.Time, hasDeadline bool) bool {
 		c.setReadDeadline(d)
 	}
 	return true
+}
+
+// silence tracks whether a connection with requests outstanding still receives bytes. The
+// holder of the read role checks it whenever a read deadline passes (a lone caller's
+// deadlines of boundRead, or armSilence's): the checks are at least half the reply timeout
+// apart, and the connection is declared dead when two checks in a row saw the same oldest
+// request waiting and no byte received, so the oldest request has then waited between the
+// timeout and one and a half times it. Counting instead of taking the time on every read
+// keeps the hot path free of clock reads.
+type silence struct {
+	fills    uint64    // reads that returned bytes
+	next     time.Time // the earliest next check
+	lastHead uint64    // oldest queued call at the last check (0: none)
+	lastFill uint64    // fills at the last check
+	quiet    int       // checks in a row that saw no progress
+}
+
+// armSilence makes a read that would block for ever return by the next silence check: a
+// deadline left from an earlier read serves as well, so this sets one only after the last
+// has passed (once per half reply timeout on a busy connection).
+func (c *Conn) armSilence() {
+	if c.readDeadline.IsZero() {
+		c.setReadDeadline(time.Now().Add(c.opts.replyTimeout / 2))
+	}
+}
+
+// checkSilence runs when a read deadline passed; it returns the cause to close for when the
+// server has sent nothing for a reply timeout while a request waited.
+func (c *Conn) checkSilence() *brokenCause {
+	now := time.Now()
+	sl := &c.silence
+	if now.Before(sl.next) {
+		return nil
+	}
+	sl.next = now.Add(c.opts.replyTimeout / 2)
+	c.mu.Lock()
+	head := c.queue.headSeq()
+	c.mu.Unlock()
+	if head == 0 || head != sl.lastHead || sl.fills != sl.lastFill {
+		sl.lastHead, sl.lastFill, sl.quiet = head, sl.fills, 0
+		return nil
+	}
+	if sl.quiet++; sl.quiet < 2 {
+		return nil
+	}
+	return &brokenCause{kind: wire.ErrClosed, msg: fmt.Sprintf("no reply from the server for %v (WithReplyTimeout); connection closed", c.opts.replyTimeout)}
 }
 
 // setReadDeadline sets the socket's read deadline and remembers it; the caller holds the
@@ -111,7 +160,11 @@ func (c *Conn) readLoop() {
 		case <-c.quit:
 			return
 		}
-		for c.readOnce() && c.mustRead() {
+		for {
+			c.armSilence()
+			if !c.readOnce() || !c.mustRead() {
+				break
+			}
 		}
 	}
 }
@@ -120,7 +173,10 @@ func (c *Conn) readLoop() {
 // calls whose replies are complete, in order, and reports whether the connection is still
 // up; when it is not, every queued call has been failed. The caller holds the read role.
 func (c *Conn) readOnce() bool {
-	_, rerr := c.rd.Fill(c.nc)
+	n, rerr := c.rd.Fill(c.nc)
+	if n > 0 {
+		c.silence.fills++
+	}
 	c.replies = c.replies[:0]
 	var perr error
 	for {
@@ -143,9 +199,10 @@ func (c *Conn) readOnce() bool {
 	case perr != nil:
 		cause = protocolCause(perr)
 	case errors.Is(rerr, os.ErrDeadlineExceeded):
-		// The deadline of a caller reading its own reply (see boundRead): clear it and let
-		// the reader decide whether to read on.
+		// A deadline set by boundRead or armSilence: clear it, see whether the server has
+		// gone silent, and let the reader decide whether to read on.
 		c.setReadDeadline(time.Time{})
+		cause = c.checkSilence()
 	case rerr != nil:
 		cause = readCause(rerr)
 	}
@@ -177,7 +234,9 @@ func (c *Conn) complete(replies []wire.Reply) *brokenCause {
 	for i, cl := range calls {
 		closes := cl.req.Flags&wire.FlagCloses != 0
 		cl.req.SetReply(replies[i])
-		cl.finish(nil)
+		if cl.finish(nil) {
+			c.abandoned.Add(-1)
+		}
 		if closes {
 			cause = &brokenCause{kind: wire.ErrClosed, msg: "connection ended by END"}
 		}
@@ -283,7 +342,9 @@ func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 	c.nc.Close()
 	for i, cl := range calls {
 		cl.started = i == 0 && headStarted
-		cl.finish(cause.forVerb(cl.req.Verb))
+		if cl.finish(cause.forVerb(cl.req.Verb)) {
+			c.abandoned.Add(-1)
+		}
 	}
 	close(c.quit)
 }
