@@ -73,11 +73,11 @@ type Conn struct {
 	// abandoned counts calls whose callers gave up before their replies came: they still
 	// hold the connection's queue, so the Client counts them as load.
 	abandoned atomic.Int32
-	dead    atomic.Bool   // broken or ending; read without the lock by Closed
-	kick    chan struct{} // hands the write side to the flusher
-	wake    chan struct{} // hands the read role to the background reader
-	quit    chan struct{} // closed by shutdown
-	wg      sync.WaitGroup
+	dead      atomic.Bool   // broken or ending; read without the lock by Closed
+	kick      chan struct{} // hands the write side to the flusher
+	wake      chan struct{} // hands the read role to the background reader
+	quit      chan struct{} // closed by shutdown
+	wg        sync.WaitGroup
 }
 
 // DialConn connects to the Gibson server at address: "unix:///path", "/path" (or
