@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/internal/addr"
 	"github.com/gogibson/gogibson/wire"
 )
@@ -447,7 +449,7 @@ func (c *hostileConn) serve() {
 		if !c.relay() {
 			return
 		}
-		if op == 255 { // END: the Server has closed its side after the reply
+		if op == generated.OpEnd { // the Server closes its side after the reply to END
 			return
 		}
 		if stop && !c.stalled {
@@ -547,10 +549,12 @@ func (c *hostileConn) backendReply() error {
 		return err
 	}
 	left := int(binary.LittleEndian.Uint32(hdr[3:]))
-	var chunk [32 << 10]byte
 	for left > 0 {
-		n, err := c.bin.Read(chunk[:min(left, len(chunk))])
-		c.out = append(c.out, chunk[:n]...)
+		if len(c.out) == cap(c.out) {
+			c.out = slices.Grow(c.out, min(left, max(len(c.out), 4<<10)))
+		}
+		n, err := c.bin.Read(c.out[len(c.out):min(cap(c.out), len(c.out)+left)])
+		c.out = c.out[:len(c.out)+n]
 		left -= n
 		if err != nil && left > 0 {
 			return err
