@@ -454,15 +454,15 @@ func (c *hostileConn) serve() {
 		}
 		if stop && !c.stalled {
 			c.stall()
-			setReadBuffer(c.nc, hostileSmallReadBuffer)
+			hostileSetReadBuffer(c.nc, hostileSmallReadBuffer)
 			<-c.done
 			return
 		}
 	}
 }
 
-// setReadBuffer asks for a receive buffer of n bytes where the connection supports it.
-func setReadBuffer(nc net.Conn, n int) {
+// hostileSetReadBuffer asks for a receive buffer of n bytes where the connection supports it.
+func hostileSetReadBuffer(nc net.Conn, n int) {
 	if rb, ok := nc.(interface{ SetReadBuffer(int) error }); ok {
 		rb.SetReadBuffer(n)
 	}
