@@ -45,7 +45,8 @@ import (
 // which may be the reply to a request already in flight when the fault was armed.
 //
 // A stalled connection (StallAt, StopReadingAt, DeclareHugeAndStall) stays open until the
-// client closes it, CloseClientConnections or Close: the Hostile never gives up on it.
+// client closes it or sends a frame with a bad length, or until CloseClientConnections or
+// Close: the Hostile never gives up on it.
 type Hostile struct {
 	inner            *Server
 	ln               net.Listener
