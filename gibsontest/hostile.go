@@ -45,7 +45,8 @@ import (
 // which may be the reply to a request already in flight when the fault was armed.
 //
 // A stalled connection (StallAt, StopReadingAt, DeclareHugeAndStall) stays open until the
-// client closes it, CloseClientConnections or Close: the Hostile never gives up on it.
+// client closes it or sends a frame with a bad length, or until CloseClientConnections or
+// Close: the Hostile never gives up on it.
 type Hostile struct {
 	inner            *Server
 	ln               net.Listener
@@ -454,15 +455,15 @@ func (c *hostileConn) serve() {
 		}
 		if stop && !c.stalled {
 			c.stall()
-			setReadBuffer(c.nc, hostileSmallReadBuffer)
+			hostileSetReadBuffer(c.nc, hostileSmallReadBuffer)
 			<-c.done
 			return
 		}
 	}
 }
 
-// setReadBuffer asks for a receive buffer of n bytes where the connection supports it.
-func setReadBuffer(nc net.Conn, n int) {
+// hostileSetReadBuffer asks for a receive buffer of n bytes where the connection supports it.
+func hostileSetReadBuffer(nc net.Conn, n int) {
 	if rb, ok := nc.(interface{ SetReadBuffer(int) error }); ok {
 		rb.SetReadBuffer(n)
 	}

@@ -24,8 +24,8 @@ import (
 // instead of hanging it; no test asserts it.
 const hostileGuard = 5 * time.Second
 
-// status is the payload of a status reply (OK, NOT_FOUND, …): one zero byte.
-const status = "\x00"
+// hostileStatus is the payload of a status reply (OK, NOT_FOUND, …): one zero byte.
+const hostileStatus = "\x00"
 
 // hostileQuiet is how long a test watches a connection to see that nothing arrives.
 const hostileQuiet = 150 * time.Millisecond
@@ -38,9 +38,9 @@ var hostileTransports = []struct {
 	{"tcp", []gibsontest.Option{gibsontest.WithTCP()}},
 }
 
-// eachTransport runs f on a fresh Hostile over a unix socket and over TCP, in parallel
+// hostileEachTransport runs f on a fresh Hostile over a unix socket and over TCP, in parallel
 // with each other and with the other tests that use it.
-func eachTransport(t *testing.T, f func(t *testing.T, h *gibsontest.Hostile)) {
+func hostileEachTransport(t *testing.T, f func(t *testing.T, h *gibsontest.Hostile)) {
 	t.Parallel()
 	for _, tr := range hostileTransports {
 		t.Run(tr.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func (c *hostileConn) closed() {
 }
 
 func TestHostileRelays(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		if h.Addr() == h.Server().Addr() {
 			t.Fatalf("Hostile and Server share the address %s", h.Addr())
 		}
@@ -178,8 +178,8 @@ func TestHostileRelays(t *testing.T) {
 		c.send(generated.OpPing)
 		c.send(generated.OpGet, "missing")
 		c.expect(wire.CodeVal, "value")
-		c.expect(wire.CodeOK, status)
-		c.expect(wire.CodeNotFound, status)
+		c.expect(wire.CodeOK, hostileStatus)
+		c.expect(wire.CodeNotFound, hostileStatus)
 		if got := h.Requests(); got != 4 {
 			t.Errorf("Requests() = %d, want 4", got)
 		}
@@ -230,16 +230,16 @@ func TestHostileRelays(t *testing.T) {
 }
 
 func TestHostileStallAt(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		a, b := hostileDial(t, h), hostileDial(t, h)
 		a.do(generated.OpPing) // before arming: not counted
 		h.StallAt(2)
-		a.do(generated.OpPing)                                      // request 1 after arming
-		a.send(generated.OpSet, "0", "k", "v")                      // request 2: stalls a
-		a.silent()                                                  // no reply
-		b.do(generated.OpPing)                                      // another connection still works
-		b.expectDo(generated.OpGet, "k")(wire.CodeNotFound, status) // the stalled SET was never executed
-		a.send(generated.OpPing)                                    // later requests on a get nothing either
+		a.do(generated.OpPing)                                             // request 1 after arming
+		a.send(generated.OpSet, "0", "k", "v")                             // request 2: stalls a
+		a.silent()                                                         // no reply
+		b.do(generated.OpPing)                                             // another connection still works
+		b.expectDo(generated.OpGet, "k")(wire.CodeNotFound, hostileStatus) // the stalled SET was never executed
+		a.send(generated.OpPing)                                           // later requests on a get nothing either
 		a.silent()
 		if got := h.StalledConnections(); got != 1 {
 			t.Errorf("StalledConnections() = %d, want 1", got)
@@ -267,7 +267,7 @@ func (c *hostileConn) expectDo(op wire.Opcode, args ...string) func(wire.Code, s
 }
 
 func TestHostileDripNextReply(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		c := hostileDial(t, h)
 		value := strings.Repeat("v", 20)
 		c.do(generated.OpSet, "0", "k", value)
@@ -304,34 +304,34 @@ func TestHostileDripNextReply(t *testing.T) {
 }
 
 func TestHostileExtraReplyAfter(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		c := hostileDial(t, h)
 		const d = 50 * time.Millisecond
 		h.ExtraReplyAfter(d, nil)
 		start := time.Now()
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		c.expect(wire.CodeVal, "extra") // with no request pending
 		if elapsed := time.Since(start); elapsed < d {
 			t.Errorf("extra reply after %v, before %v", elapsed, d)
 		}
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		c.silent() // once only
 
 		h.ExtraReplyAfter(0, []byte{byte(wire.CodeVal), 0, 0, 2, 0, 0, 0, 'h', 'i'})
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		c.expect(wire.CodeVal, "hi")
 
 		// A request sent within d is answered first; the extra frame waits for d of
 		// idleness after that reply.
 		h.ExtraReplyAfter(200*time.Millisecond, nil)
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
-		c.expectDo(generated.OpGet, "nothing")(wire.CodeNotFound, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
+		c.expectDo(generated.OpGet, "nothing")(wire.CodeNotFound, hostileStatus)
 		c.expect(wire.CodeVal, "extra")
 	})
 }
 
 func TestHostileSendOnAccept(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		old := hostileDial(t, h)
 		old.do(generated.OpPing) // accepted before arming
 		h.SendOnAccept([]byte("hello"))
@@ -339,22 +339,22 @@ func TestHostileSendOnAccept(t *testing.T) {
 		if got := c.raw(5); string(got) != "hello" {
 			t.Fatalf("got %q before any request, want hello", got)
 		}
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
-		old.expectDo(generated.OpPing)(wire.CodeOK, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
+		old.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		hostileDial(t, h).raw(5) // still armed
 		h.Disarm()
 		c = hostileDial(t, h)
-		c.expectDo(generated.OpPing)(wire.CodeOK, status) // a greeting would break the reply
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus) // a greeting would break the reply
 		c.silent()
 	})
 }
 
 func TestHostileStopReadingAt(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		a, b := hostileDial(t, h), hostileDial(t, h)
 		h.StopReadingAt(2)
 		b.do(generated.OpPing)
-		a.expectDo(generated.OpPing)(wire.CodeOK, status) // request 2: relayed, then a is no longer read
+		a.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus) // request 2: relayed, then a is no longer read
 		// 16 MiB is more than the kernel buffers of both ends hold, so the write blocks.
 		big := make([]byte, 16<<20)
 		a.nc.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
@@ -362,7 +362,7 @@ func TestHostileStopReadingAt(t *testing.T) {
 		if !errors.Is(err, os.ErrDeadlineExceeded) || n == len(big) {
 			t.Fatalf("16 MiB write to a connection no longer read: wrote %d, %v", n, err)
 		}
-		b.expectDo(generated.OpPing)(wire.CodeOK, status)
+		b.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		a.silent()
 		if got := h.StalledConnections(); got != 1 {
 			t.Errorf("StalledConnections() = %d, want 1", got)
@@ -371,7 +371,7 @@ func TestHostileStopReadingAt(t *testing.T) {
 }
 
 func TestHostileDeclareHugeAndStall(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		for _, size := range []uint32{1 << 30, 5} {
 			c := hostileDial(t, h)
 			h.DeclareHugeAndStall(size)
@@ -392,12 +392,12 @@ func TestHostileDeclareHugeAndStall(t *testing.T) {
 		if got := h.StalledConnections(); got != 2 {
 			t.Errorf("StalledConnections() = %d, want 2", got)
 		}
-		hostileDial(t, h).expectDo(generated.OpPing)(wire.CodeOK, status)
+		hostileDial(t, h).expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 	})
 }
 
 func TestHostileDisarm(t *testing.T) {
-	eachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
+	hostileEachTransport(t, func(t *testing.T, h *gibsontest.Hostile) {
 		h.StallAt(1)
 		h.StopReadingAt(1)
 		h.DripNextReply(time.Hour)
@@ -406,9 +406,9 @@ func TestHostileDisarm(t *testing.T) {
 		h.SendOnAccept([]byte("hello"))
 		h.Disarm()
 		c := hostileDial(t, h)
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		c.silent()
-		c.expectDo(generated.OpPing)(wire.CodeOK, status)
+		c.expectDo(generated.OpPing)(wire.CodeOK, hostileStatus)
 		if got := h.StalledConnections(); got != 0 {
 			t.Errorf("StalledConnections() = %d, want 0", got)
 		}
@@ -450,7 +450,7 @@ func TestHostileCloseNoLeak(t *testing.T) {
 
 			h.StallAt(1)
 			dial().send(generated.OpPing)
-			waitFor(t, "a stalled connection", func() bool { return h.StalledConnections() == 1 })
+			hostileWaitFor(t, "a stalled connection", func() bool { return h.StalledConnections() == 1 })
 
 			h.DeclareHugeAndStall(1 << 20)
 			c := dial()
@@ -471,7 +471,7 @@ func TestHostileCloseNoLeak(t *testing.T) {
 			h.SendOnAccept(make([]byte, 16<<20)) // more than the client's buffers: blocks
 			dial()
 
-			waitFor(t, "6 connections, 3 stalled", func() bool {
+			hostileWaitFor(t, "6 connections, 3 stalled", func() bool {
 				return h.Connections() == 6 && h.StalledConnections() == 3
 			})
 
@@ -486,7 +486,7 @@ func TestHostileCloseNoLeak(t *testing.T) {
 			wg.Wait()
 			for _, c := range conns {
 				c.nc.SetReadDeadline(time.Now().Add(hostileGuard))
-				if _, err := io.Copy(io.Discard, c.nc); err != nil && !isReset(err) {
+				if _, err := io.Copy(io.Discard, c.nc); err != nil && !hostileIsReset(err) {
 					t.Errorf("client connection not closed: %v", err)
 				}
 				c.nc.Close()
@@ -506,8 +506,8 @@ func TestHostileCloseNoLeak(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after hostileGuard.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// hostileWaitFor polls cond until it holds, failing the test after hostileGuard.
+func hostileWaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(hostileGuard); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -516,8 +516,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// isReset reports a connection reset, which closing a socket with unread data may cause.
-func isReset(err error) bool {
+// hostileIsReset reports a connection reset, which closing a socket with unread data may cause.
+func hostileIsReset(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "reset")
 }
