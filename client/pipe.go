@@ -197,6 +197,9 @@ func (c *Conn) writeOwn(ctx context.Context, frame []byte) (int, error) {
 		<-fired
 		c.writeDeadline = time.Time{} // unknown now: armWrite sets it again
 	}
+	if err != nil && !limit.IsZero() && !time.Now().Before(limit) {
+		<-ctx.Done() // the context's deadline cut the write: let its timer catch up
+	}
 	return n, err
 }
 

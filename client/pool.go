@@ -189,8 +189,10 @@ func (p *Pool) removeWaiter(ch chan *Conn) bool {
 }
 
 // Release returns a connection taken with Acquire. A broken or closed connection (see
-// Conn.Closed) is discarded, and its place passes to a waiting or later Acquire. Releasing
-// a connection the pool does not own, or one already released, does nothing.
+// Conn.Closed) is discarded, and its place passes to a waiting or later Acquire; so is one
+// that still carries a request whose caller gave up before its reply came, since the next
+// user's calls would wait behind that reply (for ever, if the server never sends it).
+// Releasing a connection the pool does not own, or one already released, does nothing.
 func (p *Pool) Release(cn *Conn) {
 	if cn == nil {
 		return
@@ -200,7 +202,7 @@ func (p *Pool) Release(cn *Conn) {
 		p.mu.Unlock()
 		return
 	}
-	if p.closed || cn.Closed() {
+	if p.closed || cn.Closed() || cn.abandoned.Load() > 0 {
 		delete(p.all, cn)
 		if !p.closed {
 			p.freePlace()
