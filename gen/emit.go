@@ -26,6 +26,7 @@ func Generate(s *Spec) (map[string][]byte, error) {
 		"commands.go": emitCommands,
 		"decode.go":   emitDecoders,
 		"table.go":    emitTable,
+		"batch.go":    emitBatch,
 	}
 	if len(s.Stats) > 0 {
 		files["stats.go"] = emitStats
