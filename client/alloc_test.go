@@ -71,3 +71,42 @@ func TestAllocs(t *testing.T) {
 		}
 	}
 }
+
+// A reused batch of 64 GETs allocates the 64 values and nothing else per Exec once warm; a
+// batch of 64 SETs allocates nothing.
+func TestBatchAllocs(t *testing.T) {
+	s := newFakeServer(t, fixedHandler())
+	conn := dialFake(t, s)
+	cl, err := Dial(context.Background(), s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	value := []byte("value")
+	for _, x := range []struct {
+		name string
+		b    *Batch
+	}{{"Conn", conn.Batch()}, {"Client", cl.Batch()}} {
+		b := x.b
+		run := func(get bool) func() {
+			return func() {
+				b.Reset()
+				for range 64 {
+					if get {
+						b.Get("key")
+					} else {
+						b.Set("key", value, 0)
+					}
+				}
+				if err := b.Exec(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		gets := testing.AllocsPerRun(200, run(true))
+		sets := testing.AllocsPerRun(200, run(false))
+		if gets != 64 || sets != 0 {
+			t.Errorf("%s: allocations per Exec: 64 GETs %v (want 64, the values), 64 SETs %v (want 0)", x.name, gets, sets)
+		}
+	}
+}

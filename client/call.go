@@ -16,10 +16,19 @@ const (
 	callAbandoned
 )
 
-// call is one request in flight on a Conn. Calls are pooled and their signal channel is
-// reused, so a round trip allocates nothing once warm.
+// call is one request in flight on a Conn, or one chunk of a batch: a run of frames written
+// together whose replies (want of them) it collects in its own buffer. Calls are pooled and
+// their signal channel and buffers are reused, so a round trip allocates nothing once warm.
 type call struct {
-	req   *wire.Request
+	req   *wire.Request // nil for a batch chunk
+	verb  string        // names the command (or "batch") in errors
+	want  int           // replies it takes: 1 for a request
+	taken int           // replies assigned to it so far; guarded by the Conn's mu
+	// A batch chunk's replies, copied by the reader: each reply's code, encoding and end in
+	// data. Owned by the reader until the call completes, so a caller that abandons the
+	// chunk never shares memory with it.
+	metas []replyMeta
+	data  []byte
 	size  int          // frame bytes counted against the in-flight cap
 	state atomic.Int32 // callWaiting, callDone, callAbandoned
 	err   error        // set before done is signalled
@@ -34,16 +43,52 @@ type call struct {
 
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
 
+type replyMeta struct {
+	code wire.Code
+	enc  wire.Encoding
+	end  int
+}
+
 func getCall(req *wire.Request) *call {
 	cl := callPool.Get().(*call)
-	cl.req = req
+	cl.req, cl.verb, cl.want = req, req.Verb, 1
+	return cl
+}
+
+// getChunk returns a call for a batch chunk of n frames.
+func getChunk(n int) *call {
+	cl := callPool.Get().(*call)
+	cl.verb, cl.want = "batch", n
 	return cl
 }
 
 func putCall(cl *call) {
 	cl.req, cl.err, cl.size, cl.started, cl.unsent, cl.seq = nil, nil, 0, false, false, 0
+	cl.want, cl.taken, cl.metas, cl.data = 0, 0, cl.metas[:0], cl.data[:0]
+	if cap(cl.data) > maxPooledReplies {
+		cl.data, cl.metas = nil, nil // do not keep a buffer grown by one huge batch
+	}
 	cl.state.Store(callWaiting)
 	callPool.Put(cl)
+}
+
+// maxPooledReplies bounds the reply buffer a pooled call keeps.
+const maxPooledReplies = 256 << 10
+
+// keep copies one reply of a batch chunk into the call.
+func (cl *call) keep(rep wire.Reply) {
+	cl.data = append(cl.data, rep.Data...)
+	cl.metas = append(cl.metas, replyMeta{code: rep.Code, enc: rep.Encoding, end: len(cl.data)})
+}
+
+// reply returns the i-th reply kept by a batch chunk; its Data is valid until putCall.
+func (cl *call) reply(i int) wire.Reply {
+	start := 0
+	if i > 0 {
+		start = cl.metas[i-1].end
+	}
+	m := cl.metas[i]
+	return wire.Reply{Code: m.code, Encoding: m.enc, Data: cl.data[start:m.end:m.end]}
 }
 
 // finish completes cl with err (nil when its reply is stored in the request). If the caller
@@ -54,7 +99,9 @@ func (cl *call) finish(err error) (abandoned bool) {
 		cl.done <- struct{}{}
 		return false
 	}
-	cl.req.Release()
+	if cl.req != nil {
+		cl.req.Release()
+	}
 	putCall(cl)
 	return true
 }
@@ -88,6 +135,13 @@ func (q *fifo) push(cl *call) {
 	}
 	q.buf[(q.head+q.size)%len(q.buf)] = cl
 	q.size++
+}
+
+func (q *fifo) peek() *call {
+	if q.size == 0 {
+		return nil
+	}
+	return q.buf[q.head]
 }
 
 // headSeq returns the sequence number of the oldest call, or 0 when the queue is empty.

@@ -167,63 +167,96 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 	c.callers.Add(1)
 	defer c.callers.Add(-1)
 	cl := getCall(req)
+	self, st, err := c.enqueue(ctx, cl, frame)
+	if err != nil {
+		putCall(cl)
+		return wire.Reply{}, st, err
+	}
+	var rep wire.Reply
+	if self {
+		rep, st, err = c.readOwn(ctx, cl)
+	} else {
+		rep, st, err = c.wait(ctx, cl)
+	}
+	return rep, st, blameContext(ctx, req.Verb, st, err)
+}
+
+// enqueue peeks at an idle socket, waits for in-flight budget, then queues cl and writes its
+// frame (see send). It reports whether the caller took the read role; on error cl was not
+// queued.
+func (c *Conn) enqueue(ctx context.Context, cl *call, frame []byte) (self bool, st status, err error) {
 	c.mu.Lock()
 	// An idle socket is peeked first: a TCP write into a connection the server closed would
 	// succeed and the request be lost, and bytes that arrived while nothing was pending would
 	// be read as this call's reply.
 	if cause := c.closedWhileIdle(); cause != nil {
-		putCall(cl)
-		return wire.Reply{}, stNotSent, cause.forVerb(req.Verb)
+		return false, stNotSent, cause.forVerb(cl.verb)
 	}
 	if st, err := c.admit(ctx, cl, len(frame)); err != nil {
 		c.mu.Unlock()
-		putCall(cl)
-		return wire.Reply{}, st, err
+		return false, st, err
 	}
-	var rep wire.Reply
-	var st status
-	var err error
-	if c.send(ctx, cl, frame) {
-		rep, st, err = c.readOwn(ctx, cl)
-	} else {
-		rep, st, err = c.wait(ctx, cl)
-	}
-	if err != nil && st != stAbandoned && ctx.Err() != nil {
-		// The context ended while the connection failed (for instance because this
-		// caller's own large write was cut short): report the context, which the caller
-		// can act on.
-		err = ctxError(req.Verb, ctx.Err())
-	}
-	return rep, st, err
+	return c.send(ctx, cl, frame), stOK, nil
 }
 
-// wait blocks until cl completes or ctx ends.
+// blameContext reports a failure that came with the end of the caller's context (for
+// instance its own large write cut short, which closes the connection) as the context's
+// error, which the caller can act on.
+func blameContext(ctx context.Context, verb string, st status, err error) error {
+	if err != nil && st != stAbandoned && ctx.Err() != nil {
+		return ctxError(verb, ctx.Err())
+	}
+	return err
+}
+
+// wait blocks until the request cl completes or ctx ends.
 func (c *Conn) wait(ctx context.Context, cl *call) (wire.Reply, status, error) {
-	req, verb := cl.req, cl.req.Verb // once abandoned, the reader may recycle both
+	req := cl.req // once abandoned, the reader may recycle both
+	st, err := c.await(ctx, cl)
+	if st == stAbandoned {
+		return wire.Reply{}, st, err
+	}
+	putCall(cl)
+	if st == stOK {
+		return req.Reply(), stOK, nil
+	}
+	return wire.Reply{}, st, err
+}
+
+// await blocks until cl completes or ctx ends. Unless it returns stAbandoned, the caller
+// owns cl again and recycles it.
+func (c *Conn) await(ctx context.Context, cl *call) (status, error) {
 	if done := ctx.Done(); done == nil {
 		<-cl.done // a plain receive costs less than a select
 	} else if !cl.tryDone() {
 		select {
 		case <-cl.done:
 		case <-done:
-			if cl.state.CompareAndSwap(callWaiting, callAbandoned) {
-				c.abandoned.Add(1)
-				return wire.Reply{}, stAbandoned, ctxError(verb, ctx.Err())
+			if c.abandon(cl) {
+				return stAbandoned, ctxError(cl.verb, ctx.Err())
 			}
 			<-cl.done // completed at the same moment: take the result
 		}
 	}
-	err, started, unsent := cl.err, cl.started, cl.unsent
-	putCall(cl)
 	switch {
-	case err == nil:
-		return req.Reply(), stOK, nil
-	case unsent:
-		return wire.Reply{}, stNotSent, err
-	case started:
-		return wire.Reply{}, stFailed, err
+	case cl.err == nil:
+		return stOK, nil
+	case cl.unsent:
+		return stNotSent, cl.err
+	case cl.started:
+		return stFailed, cl.err
 	}
-	return wire.Reply{}, stUnanswered, err
+	return stUnanswered, cl.err
+}
+
+// abandon gives cl up to the reader unless it has completed; it reports whether it did.
+// The call then counts as load until its reply has been read.
+func (c *Conn) abandon(cl *call) bool {
+	if !cl.state.CompareAndSwap(callWaiting, callAbandoned) {
+		return false
+	}
+	c.abandoned.Add(1)
+	return true
 }
 
 // Do sends a raw request: op with args joined by spaces, exactly as given (no validation

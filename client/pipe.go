@@ -20,7 +20,7 @@ import (
 // spent. It is called and returns with c.mu held.
 func (c *Conn) admit(ctx context.Context, cl *call, size int) (status, error) {
 	if c.broken != nil || c.ending {
-		return stNotSent, c.closedErr(cl.req.Verb)
+		return stNotSent, c.closedErr(cl.verb)
 	}
 	cl.size = size
 	if len(c.capWait) == 0 && (c.inflight == 0 || c.inflight+size <= c.opts.maxInFlight) {
@@ -43,7 +43,7 @@ func (c *Conn) admit(ctx context.Context, cl *call, size int) (status, error) {
 			}
 		}
 		cl.err = nil
-		return stFailed, ctxError(cl.req.Verb, ctx.Err())
+		return stFailed, ctxError(cl.verb, ctx.Err())
 	}
 	if err := cl.err; err != nil {
 		cl.err = nil
@@ -92,7 +92,7 @@ func (c *Conn) send(ctx context.Context, cl *call, frame []byte) (self bool) {
 	c.pushed++
 	cl.seq = c.pushed
 	c.queue.push(cl)
-	if cl.req.Flags&wire.FlagCloses != 0 {
+	if cl.req != nil && cl.req.Flags&wire.FlagCloses != 0 {
 		c.ending = true
 		c.dead.Store(true)
 	}
@@ -252,7 +252,7 @@ func (c *Conn) markBroken(cause *brokenCause) {
 	}
 	c.dead.Store(true)
 	for _, w := range c.capWait {
-		w.err = c.closedErr(w.req.Verb)
+		w.err = c.closedErr(w.verb)
 		w.done <- struct{}{}
 	}
 	clear(c.capWait)

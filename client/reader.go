@@ -26,6 +26,13 @@ import (
 // readOwn reads replies until cl's arrives or ctx ends; the caller holds the read role and
 // gives it up here.
 func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error) {
+	c.readFor(ctx, cl)
+	return c.wait(ctx, cl)
+}
+
+// readFor reads replies until cl has completed or ctx ends, then gives up the read role,
+// which the caller holds.
+func (c *Conn) readFor(ctx context.Context, cl *call) {
 	done := ctx.Done()
 	deadline, hasDeadline := ctx.Deadline()
 	alive := true
@@ -40,7 +47,6 @@ func (c *Conn) readOwn(ctx context.Context, cl *call) (wire.Reply, status, error
 	if alive {
 		c.releaseRead()
 	}
-	return c.wait(ctx, cl)
 }
 
 // cancelPoll bounds how long a caller reading its own reply takes to notice that its
@@ -213,37 +219,57 @@ func (c *Conn) readOnce() bool {
 	return true
 }
 
-// complete hands replies to the calls at the head of the queue, one lock per batch, and
-// returns the cause to shut down for, if any.
+// complete hands replies to the calls at the head of the queue, one lock per batch of
+// replies, and returns the cause to shut down for, if any. A batch chunk takes as many
+// replies as it has frames, possibly over several reads.
 func (c *Conn) complete(replies []wire.Reply) *brokenCause {
 	calls := c.completed[:0]
+	taken := 0
 	c.mu.Lock()
-	for range replies {
-		cl := c.queue.pop()
+	for taken < len(replies) {
+		cl := c.queue.peek()
 		if cl == nil {
 			break
 		}
-		c.inflight -= cl.size
+		k := min(cl.want-cl.taken, len(replies)-taken)
+		cl.taken += k
+		taken += k
 		calls = append(calls, cl)
+		if cl.taken == cl.want {
+			c.queue.pop()
+			c.inflight -= cl.size
+		}
 	}
 	if len(c.capWait) > 0 {
 		c.grant()
 	}
 	c.mu.Unlock()
 	var cause *brokenCause
-	for i, cl := range calls {
-		closes := cl.req.Flags&wire.FlagCloses != 0
-		cl.req.SetReply(replies[i])
-		if cl.finish(nil) {
-			c.abandoned.Add(-1)
+	next := 0
+	for _, cl := range calls {
+		if cl.req != nil {
+			closes := cl.req.Flags&wire.FlagCloses != 0
+			cl.req.SetReply(replies[next])
+			next++
+			if cl.finish(nil) {
+				c.abandoned.Add(-1)
+			}
+			if closes {
+				cause = &brokenCause{kind: wire.ErrClosed, msg: "connection ended by END"}
+			}
+			continue
 		}
-		if closes {
-			cause = &brokenCause{kind: wire.ErrClosed, msg: "connection ended by END"}
+		for len(cl.metas) < cl.want && next < taken {
+			cl.keep(replies[next])
+			next++
+		}
+		if len(cl.metas) == cl.want && cl.finish(nil) {
+			c.abandoned.Add(-1)
 		}
 	}
 	clear(calls)
 	c.completed = calls[:0]
-	if len(calls) < len(replies) && cause == nil {
+	if taken < len(replies) && cause == nil {
 		cause = &brokenCause{kind: wire.ErrProtocol, msg: "reply received with no request pending; connection closed"}
 	}
 	return cause
@@ -341,8 +367,8 @@ func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 	c.mu.Unlock()
 	c.nc.Close()
 	for i, cl := range calls {
-		cl.started = i == 0 && headStarted
-		if cl.finish(cause.forVerb(cl.req.Verb)) {
+		cl.started = i == 0 && (headStarted || cl.taken > 0)
+		if cl.finish(cause.forVerb(cl.verb)) {
 			c.abandoned.Add(-1)
 		}
 	}

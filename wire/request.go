@@ -73,10 +73,17 @@ var requestPool = sync.Pool{New: func() any { return &Request{frame: make([]byte
 // NewRequest returns an empty request for op from the pool.
 func NewRequest(op Opcode, verb string, flags Flags) *Request {
 	r := requestPool.Get().(*Request)
+	r.Reset(op, verb, flags)
+	return r
+}
+
+// Reset empties r and makes it a request for op, keeping its buffer; a batch reuses one
+// Request this way for all its commands.
+func (r *Request) Reset(op Opcode, verb string, flags Flags) {
 	r.Op, r.Verb, r.Flags = op, verb, flags
 	r.frame = binary.LittleEndian.AppendUint16(append(r.frame[:0], 0, 0, 0, 0), uint16(op))
 	r.nargs = 0
-	return r
+	r.reply = Reply{}
 }
 
 func (r *Request) sep() {

@@ -1,0 +1,117 @@
+package client
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// Batch benchmarks: b.N counts GETs, run as synchronous batches of batchSize. Compare each
+// Batch* with the Raw* of the same shape in the same run: RawBatch* writes batchSize
+// precomputed frames in one write and reads their replies with wire.Reader, on one
+// connection per goroutine.
+
+const batchSize = 64
+
+// BenchmarkBatchParallel: 4 goroutines, each running batches of 64 GETs on one Client (its
+// default 4 connections).
+func BenchmarkBatchParallel(b *testing.B) {
+	c := dialClient(b, benchAddr(b))
+	benchBatches(b, DefaultPoolSize, func() *Batch { return c.Batch() })
+}
+
+// BenchmarkBatchOneConn: one goroutine running batches of 64 GETs on one Conn.
+func BenchmarkBatchOneConn(b *testing.B) {
+	cn, err := DialConn(context.Background(), benchAddr(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cn.Close()
+	benchBatches(b, 1, cn.Batch)
+}
+
+// BenchmarkRawBatchParallel: the ceiling for BatchParallel: 4 connections, each a goroutine
+// writing 64 frames and reading 64 replies in lock step.
+func BenchmarkRawBatchParallel(b *testing.B) { benchRawBatches(b, DefaultPoolSize) }
+
+// BenchmarkRawBatchOneConn: the ceiling for BatchOneConn.
+func BenchmarkRawBatchOneConn(b *testing.B) { benchRawBatches(b, 1) }
+
+func benchBatches(b *testing.B, goroutines int, newBatch func() *Batch) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b)()
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bt := newBatch()
+			hs := make([]*ValueHandle, 0, batchSize)
+			for left.Add(-batchSize) > -batchSize {
+				bt.Reset()
+				hs = hs[:0]
+				for range batchSize {
+					hs = append(hs, bt.Get(benchKey))
+				}
+				if err := bt.Exec(context.Background()); err != nil {
+					b.Error(err)
+					return
+				}
+				for _, h := range hs {
+					if v, err := h.Result(); err != nil || len(v) != len(benchValue) {
+						b.Error(v, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func benchRawBatches(b *testing.B, conns int) {
+	a := benchAddr(b)
+	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
+	var batch []byte
+	for range batchSize {
+		batch = append(batch, frame...)
+	}
+	ncs := make([]net.Conn, conns)
+	for i := range ncs {
+		ncs[i] = rawDial(b, a)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b)()
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	for _, nc := range ncs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rd wire.Reader
+			for left.Add(-batchSize) > -batchSize {
+				if _, err := nc.Write(batch); err != nil {
+					b.Error(err)
+					return
+				}
+				for got := 0; got < batchSize; {
+					if err := readReplies(&rd, nc, func() { got++ }); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
