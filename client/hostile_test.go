@@ -318,4 +318,3 @@ func TestHostileDrippedReply(t *testing.T) {
 		}
 	})
 }
-
