@@ -98,7 +98,7 @@ func TestParseWords(t *testing.T) {
 		{[]string{"get", `"foo"`}, `GET ["foo"]`}, // argv words are taken as they are
 		{[]string{"mget", "user:", "10"}, `MGET [user:] [10]`},
 	} {
-		req, err := parseWords(wire.Limits{}, tc.words)
+		req, err := parseWords(wire.Limits{}, tc.words, nil)
 		if err != nil {
 			t.Errorf("parseWords(%q): %v", tc.words, err)
 			continue
@@ -107,7 +107,7 @@ func TestParseWords(t *testing.T) {
 			t.Errorf("parseWords(%q) = %s, want %s", tc.words, got, tc.want)
 		}
 	}
-	if _, err := parseWords(wire.Limits{}, []string{"get", "a", "b"}); err == nil {
+	if _, err := parseWords(wire.Limits{}, []string{"get", "a", "b"}, nil); err == nil {
 		t.Error("get with two words: no error")
 	}
 }
