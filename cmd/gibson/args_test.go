@@ -66,7 +66,7 @@ func TestParseLineErrors(t *testing.T) {
 		{`get "foo`, `unbalanced quote at column 5`},
 		{`get "\xZZ"`, `\x needs two hex digits`},
 		{`set -5 k v`, `is negative`},
-		{`lock k 0`, `locks nothing`},
+		{`lock k 0`, `would lock nothing (the server accepts it but does not lock); give the seconds to lock for (1 to 32767, or a duration like 5m), or -1 to lock until UNLOCK`},
 		{`ttl k 40000`, `would wrap it`},
 		{`mget p -1`, `limit -1 is negative`},
 		{`mget p x`, `is not a whole number`},

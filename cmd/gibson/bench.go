@@ -266,7 +266,7 @@ func (a *app) runBench(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if err := fs.Parse(args); err != nil {
-		return fail(2, "%v\nRun gibson bench --help for the flags.", err)
+		return fail(2, "%s\nRun gibson bench --help for the flags.", flagError(err))
 	}
 	if help {
 		fmt.Fprint(stdout, benchUsage)

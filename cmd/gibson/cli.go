@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -187,7 +188,7 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 		return 2
 	}
 	if err := fs.Parse(args); err != nil {
-		return usageErr(fmt.Errorf("gibson: %v", err))
+		return usageErr(fmt.Errorf("gibson: %s", flagError(err)))
 	}
 	o.explicitLimitFlags = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) {
@@ -309,6 +310,15 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 	default:
 		return s.script(ctx, stdin, stdout, stderr)
 	}
+}
+
+// longFlag matches a long flag name as the flag package prints it ("-max-value-size").
+var longFlag = regexp.MustCompile(`(^|[^-\w])-(\w[\w-]+)`)
+
+// flagError is a flag parsing error with long flags spelled as the usage text spells
+// them (--max-value-size, not -max-value-size).
+func flagError(err error) string {
+	return longFlag.ReplaceAllString(err.Error(), "$1--$2")
 }
 
 // outputMode picks the output format: at most one of --raw, --no-raw, --csv and --json;
