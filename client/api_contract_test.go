@@ -10,7 +10,7 @@ import (
 )
 
 // apiContract is never run: it exists so that renaming or retyping any name of the public
-// API in DESIGN.md §3 (which outside tests are written against) breaks the build of this
+// API in README.md, "Using the client" (which outside tests are written against) breaks the build of this
 // package's tests.
 var _ = apiContract
 

@@ -9,7 +9,7 @@ import (
 )
 
 // Defaults of the options. The size limits follow the reference server's compiled defaults
-// (PROTOCOL.md §8); a server run with its shipped configuration accepts more, and the
+// (docs/protocol.md §8); a server run with its shipped configuration accepts more, and the
 // matching options raise the client's limits to it.
 const (
 	// DefaultDialTimeout bounds one connection attempt when the context has no earlier

@@ -14,7 +14,7 @@ import (
 // The write side. A caller that finds nobody writing writes its own frame directly; callers
 // arriving meanwhile append their frames to pending, and the writer hands pending to the
 // flusher goroutine, which writes everything queued in one call per round. Only whole frames
-// are ever written, so a 4-byte length field is never split by us (PROTOCOL.md §2.3).
+// are ever written, so a 4-byte length field is never split by us (docs/protocol.md §2.3).
 
 // admit reserves size bytes of the in-flight budget for cl, waiting while the budget is
 // spent. It is called and returns with c.mu held.

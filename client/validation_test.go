@@ -10,7 +10,7 @@ import (
 	"github.com/gogibson/gogibson/gibsontest"
 )
 
-// TestValidationSendsNothing checks every client-side refusal of DESIGN.md §4: each returns
+// TestValidationSendsNothing checks every client-side refusal of docs/protocol.md §11: each returns
 // ErrInvalidArgument naming the command, and the server sees no request at all.
 func TestValidationSendsNothing(t *testing.T) {
 	s := gibsontest.NewServer(t)

@@ -237,7 +237,7 @@ func run(t *testing.T, dir string, name string, args ...string) {
 	}
 }
 
-// TestNoPackageImportsReflect: DESIGN.md §2 rules out reflection in every package of the
+// TestNoPackageImportsReflect: README.md ("How it is built") rules out reflection in every package of the
 // module (tests aside).
 func TestNoPackageImportsReflect(t *testing.T) {
 	fset := token.NewFileSet()

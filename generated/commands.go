@@ -161,7 +161,7 @@ func (c *Commands) Dec(ctx context.Context, key string) (int64, error) {
 	return res, err
 }
 
-// Lock runs LOCK <key> <d>: lock key against SET, DEL, INC and DEC for d (LockForever = until Unlock).
+// Lock runs LOCK <key> <d>: lock key against SET, DEL, INC and DEC for a number of seconds; -1 (LockForever) locks until UNLOCK.
 //
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
@@ -335,7 +335,7 @@ func (c *Commands) MDec(ctx context.Context, prefix string) (int64, error) {
 	return res, err
 }
 
-// MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for d; returns how many were newly locked.
+// MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 func (c *Commands) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {

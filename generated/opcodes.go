@@ -21,7 +21,7 @@ const (
 	OpInc wire.Opcode = 5
 	// OpDec is DEC: Subtract 1 from the number stored under key and return the new value; a missing key becomes 1 (sic).
 	OpDec wire.Opcode = 6
-	// OpLock is LOCK: Lock key against SET, DEL, INC and DEC for d (LockForever = until Unlock).
+	// OpLock is LOCK: Lock key against SET, DEL, INC and DEC for a number of seconds; -1 (LockForever) locks until UNLOCK.
 	OpLock wire.Opcode = 7
 	// OpUnlock is UNLOCK: Remove the lock on key.
 	OpUnlock wire.Opcode = 8
@@ -37,7 +37,7 @@ const (
 	OpMInc wire.Opcode = 13
 	// OpMDec is MDEC: Subtract 1 from every unlocked number under prefix; returns how many changed.
 	OpMDec wire.Opcode = 14
-	// OpMLock is MLOCK: Lock every unlocked key under prefix for d; returns how many were newly locked.
+	// OpMLock is MLOCK: Lock every unlocked key under prefix for a number of seconds; returns how many were newly locked.
 	OpMLock wire.Opcode = 15
 	// OpMUnlock is MUNLOCK: Unlock every key under prefix; returns how many keys matched.
 	OpMUnlock wire.Opcode = 16

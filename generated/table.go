@@ -148,7 +148,7 @@ var Table = []Command{{
 	Name:    "Lock",
 	Op:      OpLock,
 	Reply:   wire.ReplyFound,
-	Summary: "Lock key against SET, DEL, INC and DEC for d (LockForever = until Unlock).",
+	Summary: "Lock key against SET, DEL, INC and DEC for a number of seconds; -1 (LockForever) locks until UNLOCK.",
 	Usage:   "LOCK <key> <d>",
 	Verb:    "LOCK",
 }, {
@@ -266,7 +266,7 @@ var Table = []Command{{
 	Name:    "MLock",
 	Op:      OpMLock,
 	Reply:   wire.ReplyCount,
-	Summary: "Lock every unlocked key under prefix for d; returns how many were newly locked.",
+	Summary: "Lock every unlocked key under prefix for a number of seconds; returns how many were newly locked.",
 	Usage:   "MLOCK <prefix> <d>",
 	Verb:    "MLOCK",
 }, {

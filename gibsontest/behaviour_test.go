@@ -11,7 +11,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// Behaviour of PROTOCOL.md §4–§7 that the transcripts do not cover.
+// Behaviour of docs/protocol.md §4–§7 that the transcripts do not cover.
 
 var clock0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 

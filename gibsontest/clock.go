@@ -95,7 +95,7 @@ func (s *Server) sweepExpired(now int64) {
 }
 
 // evict deletes, when used memory is above MaxMemory, every item not accessed for
-// GCRatio, regardless of locks and TTLs (PROTOCOL.md §5.9).
+// GCRatio, regardless of locks and TTLs (docs/protocol.md §5.9).
 func (s *Server) evict(now int64) {
 	if s.st.mem <= s.cfg.MaxMemory {
 		return

@@ -2,7 +2,7 @@ package gibsontest
 
 import "github.com/gogibson/gogibson/wire"
 
-// TTL and lock commands on one key (PROTOCOL.md §4.3, §4.7, §4.8). TTL and LOCK share the
+// TTL and lock commands on one key (docs/protocol.md §4.3, §4.7, §4.8). TTL and LOCK share the
 // item's created timestamp, so each restarts the other's countdown.
 
 // TTL <key> <seconds>

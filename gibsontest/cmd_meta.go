@@ -2,7 +2,7 @@ package gibsontest
 
 import "github.com/gogibson/gogibson/wire"
 
-// META <key> <field> (PROTOCOL.md §4.19).
+// META <key> <field> (docs/protocol.md §4.19).
 
 // metaFields are tried in this order; a field matches when the first
 // min(len(field), len(name)) bytes agree, so "l" means left and "sizeXYZ" means size.

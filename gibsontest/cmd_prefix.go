@@ -6,7 +6,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// Prefix commands (PROTOCOL.md §4.9–§4.16, §4.20, summary in §5.7). They walk the trie in
+// Prefix commands (docs/protocol.md §4.9–§4.16, §4.20, summary in §5.7). They walk the trie in
 // its first-creation order; which items they skip, purge and count differs per command.
 
 // MSET <prefix> <value>: never creates keys; replaced items lose TTL and lock.

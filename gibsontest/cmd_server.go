@@ -6,7 +6,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// Server commands: STATS, PING, END (PROTOCOL.md §4.17, §4.18, §4.21).
+// Server commands: STATS, PING, END (docs/protocol.md §4.17, §4.18, §4.21).
 
 // PING
 func cmdPing(r *request) action { return r.status(wire.CodeOK) }

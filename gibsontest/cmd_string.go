@@ -2,7 +2,7 @@ package gibsontest
 
 import "github.com/gogibson/gogibson/wire"
 
-// Single-key value commands: SET, GET, DEL, INC, DEC (PROTOCOL.md §4.2–§4.6).
+// Single-key value commands: SET, GET, DEL, INC, DEC (docs/protocol.md §4.2–§4.6).
 
 // SET <ttl> <key> <value>
 func cmdSet(r *request) action {

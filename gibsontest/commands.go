@@ -76,7 +76,7 @@ func buildCommands(table []generated.Command) []*command {
 	return cmds
 }
 
-// shapeOf derives the parse shape from the argument kinds (PROTOCOL.md §2.4).
+// shapeOf derives the parse shape from the argument kinds (docs/protocol.md §2.4).
 func shapeOf(as []generated.Arg) (shape, bool) {
 	keyLike := func(k wire.ArgKind) bool { return k == wire.ArgKey || k == wire.ArgPrefix }
 	switch {

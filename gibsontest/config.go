@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Config holds every directive of the reference server's gibson.conf (PROTOCOL.md §8).
+// Config holds every directive of the reference server's gibson.conf (docs/protocol.md §8).
 // Field comments give the directive name; DefaultConfig returns the compiled defaults.
 // Sizes are in bytes, times are durations. Directives that only make sense for the C
 // daemon (Daemonize, PidFile, LogFile, LogLevel, LogFlushRate) are parsed and kept so
@@ -67,7 +67,7 @@ type Config struct {
 // stored value sizes (memory_used in STATS, the MaxMemory check and eviction).
 const ItemOverhead = 64
 
-// DefaultConfig returns the reference server's compiled defaults (PROTOCOL.md §8).
+// DefaultConfig returns the reference server's compiled defaults (docs/protocol.md §8).
 func DefaultConfig() Config {
 	return Config{
 		Address:         "127.0.0.1",

@@ -10,7 +10,7 @@ import (
 // protocol: they update no access times, purge nothing and count no requests.
 
 // Flush deletes every item. Like deletions over the protocol it keeps the order in which
-// key branches were first created (PROTOCOL.md §5.6).
+// key branches were first created (docs/protocol.md §5.6).
 func (s *Server) Flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -6,7 +6,7 @@
 //	s.FastForward(10 * time.Second)           // TTLs and locks run out without sleeping
 //
 // The server is a second implementation of the reference Gibson 1.2.1 server and
-// reproduces its observable behaviour byte for byte as PROTOCOL.md §2–§7 describes it:
+// reproduces its observable behaviour byte for byte as docs/protocol.md §2–§7 describes it:
 // request framing and the lazy length check, the four argument shapes with silent
 // truncation of keys and values, the lenient number parser, 16-bit TTL storage, the
 // shared created timestamp of TTLs and locks, lazy and periodic expiry, the trie result

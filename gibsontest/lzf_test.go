@@ -13,8 +13,8 @@ func lzfSize(in []byte) int {
 	return h.compress(in, out, len(in)-4)
 }
 
-// The reference server reported these META sizes for compressed runs (PROTOCOL.md §5.8,
-// TRANSCRIPTS.md); liblzf's algorithm reproduces them.
+// The reference server reported these META sizes for compressed runs (docs/protocol.md §5.8,
+// testdata/transcripts); liblzf's algorithm reproduces them.
 func TestLZFSizesMatchReference(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -7,7 +7,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// shape is how a command's payload is split (PROTOCOL.md §2.4). It is derived from the
+// shape is how a command's payload is split (docs/protocol.md §2.4). It is derived from the
 // argument kinds in generated.Table, never from the command itself.
 type shape uint8
 
@@ -82,7 +82,7 @@ func indexSepOrEnd(b []byte) int {
 	return len(b)
 }
 
-// parseNumber is the reference server's integer parser (PROTOCOL.md §2.6): a leading 0
+// parseNumber is the reference server's integer parser (docs/protocol.md §2.6): a leading 0
 // makes the whole thing 0, a lone "-" is 0, otherwise only digits after an optional "-",
 // and overflow wraps silently.
 func parseNumber(b []byte) (int64, bool) {

@@ -15,7 +15,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// The replay tests send every row of testdata/transcripts (TRANSCRIPTS.md, recorded
+// The replay tests send every row of testdata/transcripts (docs/protocol.md §10, recorded
 // against the reference server) to a fresh server configured like the capture and
 // compare the reply bytes. Timestamps are compared with the server's (manual) clock,
 // STATS structurally; cut ("…") cells are rebuilt when their meaning makes the bytes

@@ -6,7 +6,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// Reply encoding (PROTOCOL.md §3). Every helper appends to the connection's output buffer.
+// Reply encoding (docs/protocol.md §3). Every helper appends to the connection's output buffer.
 
 // appendStatus appends a code-only reply: 8 bytes, size 1, one 0x00 data byte.
 func appendStatus(out []byte, c wire.Code) []byte {

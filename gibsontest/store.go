@@ -4,7 +4,7 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// item is one stored value with the reference server's metadata (PROTOCOL.md §5.1).
+// item is one stored value with the reference server's metadata (docs/protocol.md §5.1).
 type item struct {
 	data    []byte // plain text or LZF bytes; nil for numbers
 	num     int64  // the value of a number item

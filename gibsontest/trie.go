@@ -2,7 +2,7 @@ package gibsontest
 
 // The reference server keeps keys in a byte trie whose child lists are in the order each
 // branch was first created and are never pruned, and walks it depth-first for prefix
-// commands (PROTOCOL.md §5.6). A radix tree gives the same order with far fewer nodes:
+// commands (docs/protocol.md §5.6). A radix tree gives the same order with far fewer nodes:
 // splitting an edge keeps the existing continuation first, which is exactly the branch
 // that was created earlier. Nodes are never removed, so deleted branches keep their place.
 

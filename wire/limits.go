@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Defaults of the reference server (PROTOCOL.md §8) that the client's checks follow.
+// Defaults of the reference server (docs/protocol.md §8) that the client's checks follow.
 const (
 	// DefaultMaxKeySize is the server's compiled max_key_size.
 	DefaultMaxKeySize = 512

@@ -14,7 +14,7 @@ func TestAppendRequest(t *testing.T) {
 		args []string
 		want []byte
 	}{
-		// PROTOCOL.md §2.1 examples.
+		// docs/protocol.md §2.1 examples.
 		{1, []string{"0", "foo", "bar"}, []byte{0x0B, 0, 0, 0, 1, 0, '0', ' ', 'f', 'o', 'o', ' ', 'b', 'a', 'r'}},
 		{19, nil, []byte{2, 0, 0, 0, 0x13, 0}},
 		{255, nil, []byte{2, 0, 0, 0, 0xFF, 0}},

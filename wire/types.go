@@ -15,7 +15,7 @@ type Opcode uint16
 // Code is the reply code in the first two bytes of every reply.
 type Code uint16
 
-// Reply codes (PROTOCOL.md §3.2).
+// Reply codes (docs/protocol.md §3.2).
 const (
 	CodeErr      Code = 0 // generic error
 	CodeNotFound Code = 1 // key or prefix not found, or nothing affected
@@ -40,7 +40,7 @@ func (c Code) String() string {
 // Encoding is the one-byte encoding of a reply or of a KVAL entry.
 type Encoding uint8
 
-// Encodings (PROTOCOL.md §3.3). EncLZF is storage-only: the server never sends it, and the
+// Encodings (docs/protocol.md §3.3). EncLZF is storage-only: the server never sends it, and the
 // Reader treats it as a protocol error.
 const (
 	EncPlain  Encoding = 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
@@ -25,8 +26,9 @@ func lookup(verb string) (*generated.Command, error) {
 }
 
 // parseWords builds a request from argv-style words (one-shot mode). Extra words after the
-// last argument are joined with spaces when that argument may contain spaces.
-func parseWords(lim wire.Limits, words []string) (request, error) {
+// last argument are joined with spaces when that argument may contain spaces. fromStdin,
+// when set (-x), is the last argument, taken byte for byte; the words then give the others.
+func parseWords(lim wire.Limits, words []string, fromStdin *string) (request, error) {
 	if len(words) == 0 {
 		return request{}, fmt.Errorf("gibson: no command given")
 	}
@@ -35,7 +37,14 @@ func parseWords(lim wire.Limits, words []string) (request, error) {
 		return request{}, err
 	}
 	words = words[1:]
-	if n := len(cmd.Args); n > 0 && cmd.Args[n-1].Spaces && len(words) > n {
+	n := len(cmd.Args)
+	if fromStdin != nil {
+		if n == 0 || len(words) >= n {
+			return request{}, wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "-x reads the last argument from stdin, so give the %d before it; usage: %s", max(n-1, 0), cliUsageLine(cmd))
+		}
+		return buildRequest(lim, cmd, append(words[:len(words):len(words)], *fromStdin))
+	}
+	if n > 0 && cmd.Args[n-1].Spaces && len(words) > n {
 		words = append(words[:n-1:n-1], strings.Join(words[n-1:], " "))
 	}
 	return buildRequest(lim, cmd, words)
@@ -44,7 +53,9 @@ func parseWords(lim wire.Limits, words []string) (request, error) {
 // parseLine builds a request from a REPL or script line in Gibson's syntax with shell-like
 // quoting. The last argument of a command whose last argument may contain spaces takes the
 // rest of the line: unquoted when the rest is a single (possibly quoted) word, verbatim
-// otherwise, so `set 0 k it's fine` works without quoting.
+// otherwise, so `set 0 k it's fine` works without quoting. Trailing blanks belong to such
+// an argument, as they do to a quoted argument in one-shot mode, unless they follow a
+// closing quote.
 func parseLine(lim wire.Limits, line string) (request, error) {
 	sc := scanner{s: line}
 	verb, _, ok, err := sc.next()
@@ -61,13 +72,16 @@ func parseLine(lim wire.Limits, line string) (request, error) {
 	var words []string
 	for i, a := range cmd.Args {
 		if a.Spaces && i == len(cmd.Args)-1 {
-			rest := strings.TrimSpace(sc.s[sc.pos:])
-			if rest == "" {
+			rest := strings.TrimLeft(sc.s[sc.pos:], " \t")
+			trimmed := strings.TrimRight(rest, " \t")
+			if trimmed == "" {
 				break
 			}
 			sc.pos = len(sc.s)
-			if ws, err := splitWords(rest); err == nil && len(ws) == 1 {
-				rest = ws[0]
+			if ws, err := splitWords(trimmed); err == nil && len(ws) == 1 {
+				if last := trimmed[len(trimmed)-1]; trimmed == rest || last == '"' || last == '\'' {
+					rest = ws[0]
+				}
 			}
 			words = append(words, rest)
 			break
@@ -104,12 +118,24 @@ func buildRequest(lim wire.Limits, cmd *generated.Command, words []string) (requ
 		}
 	}
 	if len(words) < required || len(words) > len(cmd.Args) {
-		return request{}, wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "%s, got %d; usage: %s", argCount(cmd, required), len(words), cmd.Usage)
+		return request{}, wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "%s, got %d; usage: %s", argCount(cmd, required), len(words), cliUsageLine(cmd))
 	}
 	req := request{cmd: cmd, args: make([][]byte, 0, len(words))}
 	used := 0
 	for i, w := range words {
 		a := cmd.Args[i]
+		switch a.Kind {
+		case wire.ArgField:
+			f, err := fieldName(cmd, w)
+			if err != nil {
+				return request{}, err
+			}
+			w = f
+		case wire.ArgLockSeconds:
+			if err := checkLockTime(cmd, w); err != nil {
+				return request{}, err
+			}
+		}
 		b, err := lim.ParseArg(cmd.Verb, a.Name, a.Kind, w, used)
 		if err != nil {
 			return request{}, err
@@ -118,6 +144,45 @@ func buildRequest(lim wire.Limits, cmd *generated.Command, words []string) (requ
 		used += len(b) + 1
 	}
 	return req, nil
+}
+
+// fieldName maps a field argument typed in any case to the server's spelling, refusing
+// names the command does not have: the server would match a prefix (l means left) or
+// answer a bare error.
+func fieldName(cmd *generated.Command, w string) (string, error) {
+	if len(cmd.Variants) == 0 {
+		return w, nil
+	}
+	names := make([]string, len(cmd.Variants))
+	for i, v := range cmd.Variants {
+		if strings.EqualFold(v.Field, w) {
+			return v.Field, nil
+		}
+		names[i] = v.Field
+	}
+	return "", wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "unknown field %q; the fields are %s", w, strings.Join(names, ", "))
+}
+
+// checkLockTime explains, in the CLI's terms, lock times the server accepts but that lock
+// nothing: 0 and negatives other than -1.
+func checkLockTime(cmd *generated.Command, w string) error {
+	d, err := parseLockText(w)
+	if err != nil || d > 0 || d == wire.LockForever {
+		return nil // wire.ParseArg reports text that is not a time
+	}
+	return wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "a lock time of %s would lock nothing (the server accepts it but does not lock); give the seconds to lock for (1 to %d, or a duration like 5m), or -1 to lock until UNLOCK", w, wire.MaxSeconds)
+}
+
+// parseLockText reads a lock time as wire.ParseArg does: whole seconds (-1 = until UNLOCK)
+// or a Go duration.
+func parseLockText(w string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(w, 10, 64); err == nil {
+		if n == -1 {
+			return wire.LockForever, nil
+		}
+		return time.Duration(max(min(n, 1<<32), -1<<32)) * time.Second, nil
+	}
+	return time.ParseDuration(w)
 }
 
 func argCount(cmd *generated.Command, required int) string {

@@ -66,7 +66,7 @@ func TestParseLineErrors(t *testing.T) {
 		{`get "foo`, `unbalanced quote at column 5`},
 		{`get "\xZZ"`, `\x needs two hex digits`},
 		{`set -5 k v`, `is negative`},
-		{`lock k 0`, `locks nothing`},
+		{`lock k 0`, `would lock nothing (the server accepts it but does not lock); give the seconds to lock for (1 to 32767, or a duration like 5m), or -1 to lock until UNLOCK`},
 		{`ttl k 40000`, `would wrap it`},
 		{`mget p -1`, `limit -1 is negative`},
 		{`mget p x`, `is not a whole number`},
@@ -98,7 +98,7 @@ func TestParseWords(t *testing.T) {
 		{[]string{"get", `"foo"`}, `GET ["foo"]`}, // argv words are taken as they are
 		{[]string{"mget", "user:", "10"}, `MGET [user:] [10]`},
 	} {
-		req, err := parseWords(wire.Limits{}, tc.words)
+		req, err := parseWords(wire.Limits{}, tc.words, nil)
 		if err != nil {
 			t.Errorf("parseWords(%q): %v", tc.words, err)
 			continue
@@ -107,7 +107,7 @@ func TestParseWords(t *testing.T) {
 			t.Errorf("parseWords(%q) = %s, want %s", tc.words, got, tc.want)
 		}
 	}
-	if _, err := parseWords(wire.Limits{}, []string{"get", "a", "b"}); err == nil {
+	if _, err := parseWords(wire.Limits{}, []string{"get", "a", "b"}, nil); err == nil {
 		t.Error("get with two words: no error")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -29,15 +30,15 @@ func TestBenchPrintsEveryField(t *testing.T) {
 	if want := fmt.Sprintf("server %s; 4 callers, %d connections, 3-byte values, keyspace 10", srv.Addr(), client.DefaultPoolSize); lines[0] != want {
 		t.Errorf("header %q, want %q", lines[0], want)
 	}
-	if got := strings.Fields(lines[1]); strings.Join(got, " ") != "test mode requests errors seconds ops/s p50 ms p90 ms p99 ms p99.9 ms" {
+	if got := strings.Fields(lines[1]); strings.Join(got, " ") != "test mode requests errors seconds ops/s avg ms min ms p50 ms p90 ms p99 ms p99.9 ms max ms" {
 		t.Errorf("columns %q", lines[1])
 	}
 	rows := lines[2 : 2+2*len(tests)]
 	for i, row := range rows {
 		f := strings.Fields(row)
 		mode := []string{"client", "raw"}[i%2]
-		if len(f) != 10 || f[0] != tests[i/2] || f[1] != mode || f[2] != "200" || f[3] != "0" {
-			t.Errorf("row %q: want %s %s 200 requests, 0 errors, 10 fields", row, tests[i/2], mode)
+		if len(f) != 13 || f[0] != tests[i/2] || f[1] != mode || f[2] != "200" || f[3] != "0" {
+			t.Errorf("row %q: want %s %s 200 requests, 0 errors, 13 fields", row, tests[i/2], mode)
 			continue
 		}
 		var vals []float64
@@ -49,8 +50,10 @@ func TestBenchPrintsEveryField(t *testing.T) {
 			vals = append(vals, v)
 		}
 		// 200 requests may take under a millisecond: seconds (3 decimals) may print as 0.000.
-		if vals[0] < 0 || vals[1] <= 0 || !(vals[2] <= vals[3] && vals[3] <= vals[4] && vals[4] <= vals[5]) {
-			t.Errorf("row %q: seconds must not be negative, ops/s positive, percentiles ordered", row)
+		// vals: seconds, ops/s, avg, min, p50, p90, p99, p99.9, max.
+		avg, lo, hi := vals[2], vals[3], vals[8]
+		if vals[0] < 0 || vals[1] <= 0 || !(lo <= vals[4] && vals[4] <= vals[5] && vals[5] <= vals[6] && vals[6] <= vals[7]) || lo > avg || avg > hi {
+			t.Errorf("row %q: seconds must not be negative, ops/s positive, min <= avg <= max, percentiles ordered", row)
 		}
 	}
 	ratios := lines[2+2*len(tests):]
@@ -84,7 +87,7 @@ func TestBenchJSON(t *testing.T) {
 		if res["test"] != []string{"SET", "GET"}[i] || res["mode"] != "raw" || res["requests"] != 200.0 || res["errors"] != 0.0 {
 			t.Errorf("result %v", res)
 		}
-		for _, k := range []string{"seconds", "ops_per_sec", "p50_ms", "p90_ms", "p99_ms", "p99_9_ms"} {
+		for _, k := range []string{"seconds", "ops_per_sec", "avg_ms", "min_ms", "p50_ms", "p90_ms", "p99_ms", "p99_9_ms", "max_ms"} {
 			if v, ok := res[k].(float64); !ok || v <= 0 {
 				t.Errorf("result %s: %s = %v, want a positive number", res["test"], k, res[k])
 			}
@@ -95,7 +98,7 @@ func TestBenchJSON(t *testing.T) {
 // One caller per connection takes the lock-step path (write, read, in one goroutine).
 func TestBenchRawLockstep(t *testing.T) {
 	srv := gibsontest.NewServer(t)
-	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "300", "-c", "2", "--conns", "2", "-t", "set,get", "--raw", "--json")
+	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "300", "-c", "2", "--conns", "2", "-t", "set,get", "--raw", "--json", "--keep")
 	if r.code != 0 {
 		t.Fatalf("bench: %+v", r)
 	}
@@ -112,8 +115,8 @@ func TestBenchRawLockstep(t *testing.T) {
 		}
 	}
 	// Every SET reached the server: the lock-step path sends what it counts.
-	if v, ok := srv.Get("key:000000000000"); !ok || len(v) == 0 {
-		t.Errorf("server has no value for key:000000000000 after the SETs (%q, %v)", v, ok)
+	if v, ok := srv.Get("gibson-bench:set:000000000000"); !ok || string(v) != "xxx" {
+		t.Errorf("server has no value from the SETs under gibson-bench:set:000000000000 (%q, %v)", v, ok)
 	}
 }
 
@@ -124,19 +127,121 @@ func TestBenchEmbedded(t *testing.T) {
 	}
 }
 
-func TestBenchCountsErrors(t *testing.T) {
+// Each test has its own keys, stored before it runs: INC counts from the stored text and
+// DEL finds its items, whatever SET and LOCK did before; LOCK's own failures are counted by
+// reason, and every mode starts unlocked.
+func TestBenchKeySpacesAndErrorReasons(t *testing.T) {
 	srv := gibsontest.NewServer(t)
-	a := testApp(t)
-	a.run("", "--addr", srv.Addr(), "set", "0", "key:000000000000", "text")
-	r := a.benchRun("--addr", srv.Addr(), "-n", "50", "-c", "2", "-t", "inc", "--compare", "--json")
-	var doc struct{ Results []struct{ Errors int } }
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Results) != 2 {
+	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "50", "-c", "2", "-t", "set,lock,inc,del,get", "--compare", "--json")
+	var doc struct {
+		Results []benchResult
+		Compare []benchRatio
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Results) != 10 {
 		t.Fatalf("%v: %+v", err, r)
 	}
 	for _, res := range doc.Results {
-		if res.Errors != 50 {
-			t.Errorf("INC of a text value: %d errors, want 50 (every reply is NAN)", res.Errors)
+		want := int64(0)
+		if res.Test == "LOCK" {
+			want = 49 // the first LOCK of the one key succeeds, the others find it locked
 		}
+		if res.Errors != want {
+			t.Errorf("%s (%s): %d errors %v, want %d", res.Test, res.Mode, res.Errors, res.ErrorReasons, want)
+		}
+		if want > 0 && res.ErrorReasons["item is locked"] != want {
+			t.Errorf("%s (%s): reasons %v, want %d \"item is locked\"", res.Test, res.Mode, res.ErrorReasons, want)
+		}
+	}
+	if len(doc.Compare) != 5 || doc.Compare[0].Test != "SET" || doc.Compare[0].ClientOverRaw <= 0 {
+		t.Errorf("--compare --json ratios: %+v", doc.Compare)
+	}
+	r = testApp(t).benchRun("--addr", srv.Addr(), "-n", "20", "-c", "1", "-t", "lock")
+	if !strings.Contains(r.stdout, "LOCK (client) errors: 19 item is locked\n") {
+		t.Errorf("text output does not give the reason:\n%s", r.stdout)
+	}
+}
+
+// The keys a run wrote are removed afterwards, even locked ones; --keep keeps them.
+func TestBenchRemovesItsKeys(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	srv.Set("user:1", []byte("mine"), 0)
+	a := testApp(t)
+	if r := a.benchRun("--addr", srv.Addr(), "-n", "20", "-c", "2", "--keyspace", "5", "-t", "set,lock,mset"); r.code != 0 {
+		t.Fatalf("bench: %+v", r)
+	}
+	if keys := srv.Keys("gibson-bench:"); len(keys) != 0 {
+		t.Errorf("left behind: %q", keys)
+	}
+	if v, ok := srv.Get("user:1"); !ok || string(v) != "mine" {
+		t.Errorf("the bench touched a key of its own: %q %v", v, ok)
+	}
+	if r := a.benchRun("--addr", srv.Addr(), "-n", "20", "-c", "2", "-t", "set", "--keep"); r.code != 0 {
+		t.Fatalf("bench --keep: %+v", r)
+	}
+	if keys := srv.Keys("gibson-bench:set:"); len(keys) != 1 {
+		t.Errorf("--keep: keys %q, want the one SET key", keys)
+	}
+}
+
+// -d above the default max_value_size works once --max-value-size (with a suffix) allows
+// it, on the embedded server and on a server configured for it.
+func TestBenchLargeValues(t *testing.T) {
+	cfg := gibsontest.DefaultConfig()
+	cfg.MaxValueSize = 8 << 10
+	srv := gibsontest.NewServer(t, gibsontest.WithConfig(cfg))
+	a := testApp(t)
+	for _, args := range [][]string{
+		{"--addr", srv.Addr(), "-d", "5K", "--max-value-size", "8K", "--keep"},
+		{"-d", "6000", "--max-value-size", "8k"},
+	} {
+		r := a.benchRun(append(args, "-n", "20", "-c", "2", "-t", "set,get", "--json")...)
+		var doc struct {
+			ValueSize int `json:"value_size"`
+			Results   []benchResult
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Results) != 2 {
+			t.Fatalf("%q: %v: %+v", args, err, r)
+		}
+		for _, res := range doc.Results {
+			if res.Errors != 0 {
+				t.Errorf("%q: %s: %d errors %v", args, res.Test, res.Errors, res.ErrorReasons)
+			}
+		}
+	}
+	if v, _ := srv.Get("gibson-bench:set:000000000000"); len(v) != 5<<10 {
+		t.Errorf("stored value of %d bytes, want 5K", len(v))
+	}
+}
+
+func TestBenchOutputFormats(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	a := testApp(t)
+	r := a.benchRun("--addr", srv.Addr(), "-n", "30", "-c", "2", "-t", "set,get", "-q")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if r.code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "SET: ") || !strings.Contains(lines[0], " requests per second, p50=") {
+		t.Errorf("-q: %+v", r)
+	}
+	r = a.benchRun("--addr", srv.Addr(), "-n", "30", "-c", "2", "-t", "set,get", "--csv")
+	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][0] != "test" || recs[0][6] != "avg_ms" || recs[1][0] != "SET" || recs[2][1] != "client" || len(recs[1]) != 14 {
+		t.Errorf("--csv: %v %q", err, r.stdout)
+	}
+	if r := a.benchRun("-q", "--json"); r.code != 2 || !strings.Contains(r.stderr, "exclude each other") {
+		t.Errorf("-q --json: %+v", r)
+	}
+}
+
+// On a terminal the bench shows a progress line on stderr and clears it.
+func TestBenchProgress(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	a := testApp(t)
+	a.isTerminal = func(f any) bool { _, ok := f.(*bytes.Buffer); return ok }
+	r := a.benchRun("--addr", srv.Addr(), "-n", "30", "-c", "2", "-t", "ping")
+	if !strings.Contains(r.stderr, "\rPING (client): 0/30") || !strings.HasSuffix(r.stderr, "\r\033[K") {
+		t.Errorf("progress on a terminal: %q", r.stderr)
+	}
+	if r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "30", "-c", "2", "-t", "ping"); r.stderr != "" {
+		t.Errorf("progress without a terminal: %q", r.stderr)
 	}
 }
 
@@ -147,10 +252,12 @@ func TestBenchFlags(t *testing.T) {
 		code int
 		err  string
 	}{
-		{[]string{"-t", "frob", "-n", "10"}, 1, `unknown command "frob"`},
+		{[]string{"-t", "frob", "-n", "10"}, 2, `unknown test "frob"; the tests are set, ttl, get,`},
 		{[]string{"-c", "0"}, 2, "at least 1"},
 		{[]string{"extra"}, 2, "unexpected argument"},
-		{[]string{"-d", "5000", "-n", "10"}, 1, "max_value_size"},
+		{[]string{"-d", "5000", "-n", "10"}, 2, "-d 5000 is over the server's max_value_size 4K: raise --max-value-size"},
+		{[]string{"-d", "lots"}, 2, "want a whole number of bytes"},
+		{[]string{"--help"}, 0, ""},
 	} {
 		if r := a.benchRun(tc.args...); r.code != tc.code || !strings.Contains(r.stderr, tc.err) {
 			t.Errorf("bench %q: %+v; want exit %d and %q", tc.args, r, tc.code, tc.err)

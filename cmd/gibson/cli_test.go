@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/gibsontest"
 )
 
@@ -17,17 +20,29 @@ func testApp(t *testing.T) *app {
 	dir := t.TempDir()
 	a.defaults = []string{"unix://" + filepath.Join(dir, "none.sock"), "unix://" + filepath.Join(dir, "none2.sock")}
 	a.getenv = func(string) string { return "" }
-	a.isTerminal = func(any) bool { return false }
+	a.isTerminal = func(f any) bool { _, ok := f.(*termBuffer); return ok }
 	a.home = func() (string, error) { return dir, nil }
 	return a
 }
+
+// termBuffer stands for a terminal on stdout: run prints as a user at a terminal sees.
+type termBuffer struct{ bytes.Buffer }
 
 type run struct {
 	code           int
 	stdout, stderr string
 }
 
+// run runs gibson with stdout on a (pretend) terminal.
 func (a *app) run(stdin string, args ...string) run {
+	var out termBuffer
+	var errOut bytes.Buffer
+	code := a.runCLI(args, strings.NewReader(stdin), &out, &errOut)
+	return run{code, out.String(), errOut.String()}
+}
+
+// runPiped runs gibson with stdout on a pipe.
+func (a *app) runPiped(stdin string, args ...string) run {
 	var out, errOut bytes.Buffer
 	code := a.runCLI(args, strings.NewReader(stdin), &out, &errOut)
 	return run{code, out.String(), errOut.String()}
@@ -111,16 +126,18 @@ func TestAddressFlags(t *testing.T) {
 
 func TestTimeoutFlag(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want string
-	}{{"", "1s"}, {"250", "250ms"}, {"2s", "2s"}} {
-		d, err := addrFlags{timeout: tc.in}.dialTimeout()
-		if err != nil || d.String() != tc.want {
-			t.Errorf("timeout %q = %v, %v; want %s", tc.in, d, err, tc.want)
+		in               string
+		connect, command string
+	}{{"", "1s", "10s"}, {"2", "2s", "2s"}, {"0.25", "250ms", "250ms"}, {"1m", "1m0s", "1m0s"}} {
+		c, cmd, err := addrFlags{timeout: tc.in}.timeouts()
+		if err != nil || c.String() != tc.connect || cmd.String() != tc.command {
+			t.Errorf("timeout %q = %v, %v, %v; want %s, %s", tc.in, c, cmd, err, tc.connect, tc.command)
 		}
 	}
-	if _, err := (addrFlags{timeout: "soon"}).dialTimeout(); err == nil {
-		t.Error("timeout soon: no error")
+	for _, bad := range []string{"soon", "0", "-1"} {
+		if _, _, err := (addrFlags{timeout: bad}).timeouts(); err == nil || !strings.Contains(err.Error(), "--timeout") {
+			t.Errorf("timeout %q: %v, want an error naming --timeout", bad, err)
+		}
 	}
 }
 
@@ -147,7 +164,9 @@ mset user: x
 mset nobody: x
 mdel nobody:
 meta user:1 size
+meta user:1 SIZE
 meta user:1 bogus
+lock user:1 0
 lock user:1 -1
 set 0 user:1 again
 unlock user:1
@@ -157,7 +176,7 @@ frob
 `
 
 func TestScriptGolden(t *testing.T) {
-	for _, mode := range []struct{ name, flag string }{{"text", ""}, {"raw", "--raw"}, {"json", "--json"}} {
+	for _, mode := range []struct{ name, flag string }{{"text", ""}, {"raw", "--raw"}, {"json", "--json"}, {"csv", "--csv"}} {
 		srv := gibsontest.NewServer(t)
 		args := []string{"--addr", srv.Addr()}
 		if mode.flag != "" {
@@ -173,8 +192,8 @@ func TestScriptGolden(t *testing.T) {
 		checkGolden(t, "script."+mode.name, r.stdout)
 		if mode.name == "json" {
 			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-			if len(lines) != 27 {
-				t.Errorf("json: %d lines, want one per command (27)", len(lines))
+			if len(lines) != 29 {
+				t.Errorf("json: %d lines, want one per command (29)", len(lines))
 			}
 			for _, l := range lines {
 				if !json.Valid([]byte(l)) {
@@ -222,18 +241,53 @@ func TestStatsLive(t *testing.T) {
 	}
 }
 
-func TestEmbeddedDefault(t *testing.T) {
+// With no server, a command or a script fails instead of writing to a throw-away server;
+// --embedded asks for one.
+func TestNoSilentEmbeddedServer(t *testing.T) {
 	a := testApp(t)
-	r := a.run("set 0 k v\nget k\n")
-	if r.code != 0 || r.stdout != "OK\n\"v\"\n" {
-		t.Fatalf("embedded default: %+v", r)
+	want := "gibson: no Gibson server at " + a.defaults[0] + " or " + a.defaults[1] + "; start one with `gibson serve`"
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"set", "0", "k", "v"}},
+		{"set 0 k v\nget k\n", nil},
+	} {
+		r := a.run(tc.stdin, tc.args...)
+		if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "--embedded") {
+			t.Errorf("%q %q without a server: %+v; want exit 1 and %q", tc.args, tc.stdin, r, want)
+		}
 	}
-	if !strings.Contains(r.stderr, "no Gibson server at "+a.defaults[0]+" or "+a.defaults[1]+" — using an embedded server") {
-		t.Errorf("stderr does not announce the embedded server: %q", r.stderr)
+	if r := a.run("set 0 k v\nget k\n", "--embedded"); r.code != 0 || r.stdout != "OK\n\"v\"\n" || r.stderr != "" {
+		t.Errorf("script --embedded: %+v", r)
+	}
+	if r := a.run("", "--embedded", "ping"); r.code != 0 || r.stdout != "OK\n" {
+		t.Errorf("one-shot --embedded: %+v", r)
 	}
 	// A fresh process gets a fresh embedded server: the data is gone.
-	if r := a.run("", "get", "k"); r.stdout != "(nil)\n" {
+	if r := a.run("", "--embedded", "get", "k"); r.stdout != "(nil)\n" {
 		t.Errorf("second run: %+v", r)
+	}
+	if r := a.run("", "--embedded", "--addr", "/tmp/x.sock", "ping"); r.code != 2 || !strings.Contains(r.stderr, "leave out the address flags") {
+		t.Errorf("--embedded with an address: %+v", r)
+	}
+}
+
+// The REPL on a terminal keeps its fallback, and says that the data is temporary.
+func TestREPLFallbackBanner(t *testing.T) {
+	a := testApp(t)
+	var errOut bytes.Buffer
+	tg, err := a.connect(context.Background(), connectRequest{fallback: true, cfg: gibsontest.DefaultConfig()}, dialOptions{timeout: time.Second}, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.stop()
+	defer tg.first.Close()
+	if !strings.Contains(errOut.String(), "using an embedded server for this session: its data is temporary and is lost when you quit") {
+		t.Errorf("banner: %q", errOut.String())
+	}
+	if _, err := tg.first.Do(context.Background(), generated.ByVerb("PING").Op); err != nil {
+		t.Errorf("the embedded server does not answer: %v", err)
 	}
 }
 

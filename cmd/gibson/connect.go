@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/gibsontest"
 	"github.com/gogibson/gogibson/internal/addr"
 )
 
 // addrFlags are the address flags shared by the CLI and bench: --addr takes every address
-// form; -u, -a and -p are those of the C client's gibson-cli.
+// form; -h, -p and -s are redis-cli's, -a and -u those of the C client's gibson-cli.
 type addrFlags struct {
 	addr    string
 	unix    string
@@ -23,12 +24,23 @@ type addrFlags struct {
 	timeout string
 }
 
-// resolve returns the address the flags or GIBSON_ADDR name, or "" when none does.
+// resolve returns the address the flags or GIBSON_ADDR name, or "" when none does. Flags
+// naming two different places are refused rather than one silently winning.
 func (f addrFlags) resolve(getenv func(string) string) (string, error) {
 	var a string
+	forms := 0
+	for _, set := range []bool{f.addr != "", f.unix != "", f.host != "" || f.port != 0} {
+		if set {
+			forms++
+		}
+	}
 	switch {
+	case forms > 1:
+		return "", fmt.Errorf("gibson: give the server one way: --addr, -s/-u (socket) or -h/-p (host and port)")
 	case f.addr != "":
 		a = f.addr
+	case strings.Contains(f.unix, "://"):
+		a = f.unix // -u as redis-cli's URI flag: any address form
 	case f.unix != "":
 		a = "unix://" + f.unix
 	case f.host != "" || f.port != 0:
@@ -53,18 +65,18 @@ func (f addrFlags) resolve(getenv func(string) string) (string, error) {
 	return a, nil
 }
 
-// dialTimeout parses -t: milliseconds like gibson-cli, or a Go duration.
-func (f addrFlags) dialTimeout() (time.Duration, error) {
+// timeouts parses -t/--timeout: seconds as redis-cli takes them (fractions allowed) or a
+// Go duration. Given, it bounds both connecting and each command; otherwise the defaults
+// apply.
+func (f addrFlags) timeouts() (connect, command time.Duration, err error) {
 	if f.timeout == "" {
-		return time.Second, nil
+		return defaultConnectTimeout, defaultCommandTimeout, nil
 	}
-	if ms, err := strconv.Atoi(f.timeout); err == nil && ms > 0 {
-		return time.Duration(ms) * time.Millisecond, nil
+	d, err := parseSeconds(f.timeout)
+	if err != nil || d <= 0 {
+		return 0, 0, fmt.Errorf("gibson: --timeout %q: want seconds (2, 0.5) or a duration (250ms, 1m)", f.timeout)
 	}
-	if d, err := time.ParseDuration(f.timeout); err == nil && d > 0 {
-		return d, nil
-	}
-	return 0, fmt.Errorf("gibson: timeout %q is neither milliseconds nor a duration like 2s", f.timeout)
+	return d, d, nil
 }
 
 // target is where a session connects, and what to shut down afterwards.
@@ -74,26 +86,44 @@ type target struct {
 	stop  func() // stops an embedded server; nil otherwise
 }
 
-// connect finds the server: the given address, else the first default that answers a PING,
-// else an embedded server started in-process (announced on stderr).
-func (a *app) connect(ctx context.Context, given string, o dialOptions, stderr io.Writer) (target, error) {
-	if given != "" {
-		c, err := a.dial(ctx, given, o)
+// connectRequest says where to connect: the given address; an embedded server when
+// embedded is set; otherwise the defaults, then an embedded server only when fallback is
+// set (the interactive REPL).
+type connectRequest struct {
+	given    string
+	embedded bool
+	fallback bool
+	cfg      gibsontest.Config // for an embedded server
+}
+
+// connect finds the server as req says. The REPL's fallback to an embedded server is
+// announced on stderr; a command or a script never falls back silently.
+func (a *app) connect(ctx context.Context, req connectRequest, o dialOptions, stderr io.Writer) (target, error) {
+	if req.given != "" {
+		c, err := a.dial(ctx, req.given, o)
 		if err != nil {
-			return target{}, fmt.Errorf("gibson: cannot connect to %s: %w", given, err)
+			return target{}, fmt.Errorf("gibson: cannot connect to %s: %w", req.given, err)
 		}
-		return target{addr: given, first: c}, nil
+		return target{addr: req.given, first: c}, nil
 	}
-	for _, d := range a.defaults {
-		if c, ok := a.probe(ctx, d, o); ok {
-			return target{addr: d, first: c}, nil
+	if !req.embedded {
+		for _, d := range a.defaults {
+			if c, ok := a.probe(ctx, d, o); ok {
+				return target{addr: d, first: c}, nil
+			}
 		}
+		where := strings.Join(a.defaults, " or ")
+		if !req.fallback {
+			return target{}, fmt.Errorf("gibson: no Gibson server at %s; start one with `gibson serve`, give its address (--addr, -h/-p, -s), or pass --embedded", where)
+		}
+		fmt.Fprintf(stderr, "gibson: no Gibson server at %s.\n"+
+			"gibson: using an embedded server for this session: its data is temporary and is lost when you quit.\n"+
+			"gibson: start a lasting one with `gibson serve`.\n", where)
 	}
-	embedded, stop, err := a.embed()
+	embedded, stop, err := a.embed(req.cfg)
 	if err != nil {
-		return target{}, fmt.Errorf("gibson: no Gibson server at %s, and the embedded server did not start: %w", strings.Join(a.defaults, " or "), err)
+		return target{}, fmt.Errorf("gibson: the embedded server did not start: %w", err)
 	}
-	fmt.Fprintf(stderr, "gibson: no Gibson server at %s — using an embedded server; data lives only as long as this process\n", strings.Join(a.defaults, " or "))
 	c, err := a.dial(ctx, embedded, o)
 	if err != nil {
 		stop()

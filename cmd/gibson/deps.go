@@ -11,9 +11,10 @@ import (
 
 // dialOptions are the client options the CLI passes on.
 type dialOptions struct {
-	timeout      time.Duration
-	maxKeySize   int
-	maxValueSize int
+	timeout        time.Duration
+	maxKeySize     int
+	maxValueSize   int
+	maxRequestSize int
 }
 
 // dialConn opens one client connection.
@@ -21,7 +22,8 @@ func dialConn(ctx context.Context, address string, o dialOptions) (conn, error) 
 	c, err := client.DialConn(ctx, address,
 		client.WithDialTimeout(o.timeout),
 		client.WithMaxKeySize(o.maxKeySize),
-		client.WithMaxValueSize(o.maxValueSize))
+		client.WithMaxValueSize(o.maxValueSize),
+		client.WithMaxRequestSize(o.maxRequestSize))
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +40,9 @@ type benchCall func(ctx context.Context, cmd *generated.Command, args [][]byte) 
 // pipelined connections. Requests go through Client.Exec exactly as the typed methods
 // send them, minus decoding the reply.
 func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func(), error) {
-	cl, err := client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns))
+	cl, err := client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns),
+		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
+		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64)))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ const (
 	modeText outputMode = iota // redis-cli style: "bar", (integer) 42, (nil), OK
 	modeRaw                    // bare values for pipes
 	modeJSON                   // one JSON value per command
+	modeCSV                    // one CSV line per command, as redis-cli --csv
 )
 
 // resultKind is what a reply means once its command's reply kind is applied.
@@ -154,6 +153,9 @@ func writeResult(w io.Writer, mode outputMode, r result) error {
 	case modeJSON:
 		appendJSON(&b, r)
 		b.WriteByte('\n')
+	case modeCSV:
+		appendCSV(&b, r)
+		b.WriteByte('\n')
 	default:
 		appendText(&b, r)
 	}
@@ -197,7 +199,7 @@ func appendText(b *bytes.Buffer, r result) {
 			fmt.Fprintf(b, "%-*s  %s\n", width, p.key, p.text())
 		}
 	case resErr:
-		b.WriteString("(error) " + r.err.Error() + "\n")
+		b.WriteString("(error) " + errorText(r.err) + "\n")
 	}
 }
 
@@ -231,7 +233,7 @@ func appendRaw(b *bytes.Buffer, r result) {
 			b.WriteByte('\n')
 		}
 	case resErr:
-		b.WriteString(r.err.Error() + "\n")
+		b.WriteString(errorText(r.err) + "\n")
 	}
 }
 
@@ -286,26 +288,136 @@ func appendJSON(b *bytes.Buffer, r result) {
 		b.WriteByte('}')
 	case resErr:
 		b.WriteString(`{"error":`)
-		appendJSONString(b, r.err.Error())
+		appendJSONString(b, errorText(r.err))
 		b.WriteByte('}')
 	}
 }
 
-// appendJSONBytes writes a value as a JSON string, or as {"base64": "…"} when it is not
-// valid UTF-8, so that binary values survive without loss.
+// appendJSONBytes writes a key or value as a JSON string. Bytes that are not valid UTF-8
+// become \udc80-\udcff, one escape per byte (PEP 383's "surrogateescape"): valid UTF-8 can
+// never produce them, so the bytes can be recovered exactly (gibson help json).
 func appendJSONBytes(b *bytes.Buffer, v []byte) {
-	if utf8.Valid(v) {
-		appendJSONString(b, string(v))
-		return
+	b.WriteByte('"')
+	for i := 0; i < len(v); {
+		r, n := utf8.DecodeRune(v[i:])
+		if r == utf8.RuneError && n <= 1 {
+			fmt.Fprintf(b, `\udc%02x`, v[i])
+			i++
+			continue
+		}
+		appendJSONRune(b, r)
+		i += n
 	}
-	b.WriteString(`{"base64":"`)
-	b.WriteString(base64.StdEncoding.EncodeToString(v))
-	b.WriteString(`"}`)
+	b.WriteByte('"')
 }
 
-func appendJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	b.Truncate(b.Len() - 1)
+func appendJSONString(b *bytes.Buffer, s string) { appendJSONBytes(b, []byte(s)) }
+
+func appendJSONRune(b *bytes.Buffer, r rune) {
+	switch r {
+	case '"':
+		b.WriteString(`\"`)
+	case '\\':
+		b.WriteString(`\\`)
+	case '\n':
+		b.WriteString(`\n`)
+	case '\r':
+		b.WriteString(`\r`)
+	case '\t':
+		b.WriteString(`\t`)
+	case '\u2028', '\u2029':
+		fmt.Fprintf(b, `\u%04x`, r)
+	default:
+		if r < 0x20 {
+			fmt.Fprintf(b, `\u%04x`, r)
+			return
+		}
+		b.WriteRune(r)
+	}
+}
+
+// appendCSV writes r as redis-cli --csv does: strings double-quoted with backslash escapes
+// (\" \\ \n \r \t, \xHH for other bytes outside printable ASCII), numbers and booleans
+// bare, a missing value as NULL, lists as one line of comma-separated items, errors as
+// ERROR,"message".
+func appendCSV(b *bytes.Buffer, r result) {
+	switch r.kind {
+	case resOK:
+		b.WriteString(`"OK"`)
+	case resBool:
+		b.WriteString(strconv.FormatBool(r.b))
+	case resInt:
+		b.WriteString(strconv.FormatInt(r.n, 10))
+	case resNil:
+		b.WriteString("NULL")
+	case resBytes:
+		appendCSVString(b, r.data)
+	case resPairs, resStats:
+		for i, p := range r.pairs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			appendCSVString(b, p.key)
+			b.WriteByte(',')
+			if r.kind == resStats && p.enc == wire.EncNumber {
+				b.Write(p.text())
+			} else {
+				appendCSVString(b, p.text())
+			}
+		}
+	case resKeys:
+		for i, p := range r.pairs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			appendCSVString(b, p.val)
+		}
+	case resErr:
+		b.WriteString("ERROR,")
+		appendCSVString(b, []byte(errorText(r.err)))
+	}
+}
+
+func appendCSVString(b *bytes.Buffer, v []byte) {
+	b.WriteByte('"')
+	for _, c := range v {
+		switch c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if c < 0x20 || c > 0x7e {
+				fmt.Fprintf(b, `\x%02x`, c)
+				continue
+			}
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// flagHints rewrite the client's advice into the CLI flag that follows it.
+var flagHints = [][2]string{
+	{"raise the client's max key size to match the server", "raise --max-key-size to the server's max_key_size (or pass --config with its gibson.conf)"},
+	{"raise the client's max value size to match the server", "raise --max-value-size to the server's max_value_size (or pass --config with its gibson.conf)"},
+	{"match the client's max request size to the server", "pass --config with the server's gibson.conf so that gibson knows its max_request_size"},
+}
+
+// errorText is how the CLI prints an error: one "gibson:" prefix however many layers
+// added one, and advice naming CLI flags rather than Go options.
+func errorText(err error) string {
+	msg := strings.ReplaceAll(err.Error(), ": gibson: ", ": ")
+	if !strings.HasPrefix(msg, "gibson: ") && !strings.HasPrefix(msg, "gibson bench: ") {
+		msg = "gibson: " + msg
+	}
+	for _, h := range flagHints {
+		msg = strings.ReplaceAll(msg, h[0], h[1])
+	}
+	return msg
 }

@@ -71,7 +71,7 @@ func TestFormatReplies(t *testing.T) {
 	for _, mode := range []struct {
 		name string
 		m    outputMode
-	}{{"text", modeText}, {"raw", modeRaw}, {"json", modeJSON}} {
+	}{{"text", modeText}, {"raw", modeRaw}, {"json", modeJSON}, {"csv", modeCSV}} {
 		var out bytes.Buffer
 		for _, tc := range cases {
 			req, err := parseLine(wire.Limits{}, tc.line)

@@ -9,8 +9,10 @@ import (
 // per power of two (at most about 3% error). Recording is one index computation and an
 // increment; each caller owns one and they are merged at the end.
 type histogram struct {
-	counts [64 * 32]uint64
-	total  uint64
+	counts   [64 * 32]uint64
+	total    uint64
+	sum      time.Duration // for the mean
+	min, max time.Duration // exact, not bucketed
 }
 
 const subBits = 5
@@ -39,14 +41,35 @@ func (h *histogram) record(d time.Duration) {
 		d = 0
 	}
 	h.counts[bucketOf(uint64(d))]++
+	if h.total == 0 || d < h.min {
+		h.min = d
+	}
+	h.max = max(h.max, d)
+	h.sum += d
 	h.total++
 }
 
 func (h *histogram) merge(o *histogram) {
+	if o.total == 0 {
+		return
+	}
 	for i, c := range o.counts {
 		h.counts[i] += c
 	}
+	if h.total == 0 || o.min < h.min {
+		h.min = o.min
+	}
+	h.max = max(h.max, o.max)
+	h.sum += o.sum
 	h.total += o.total
+}
+
+// mean returns the average latency, 0 without samples.
+func (h *histogram) mean() time.Duration {
+	if h.total == 0 {
+		return 0
+	}
+	return h.sum / time.Duration(h.total)
 }
 
 // quantile returns the latency below which a fraction q of the samples lie.

@@ -13,16 +13,16 @@ import (
 )
 
 // maxRawInFlight caps unanswered request bytes per connection, as the client does, so a
-// full socket buffer never splits a length field (the server mishandles that, PROTOCOL §2.3).
+// full socket buffer never splits a length field (the server mishandles that, docs/protocol.md §2.3).
 const maxRawInFlight = 64 << 10
 
 // benchRaw is the ceiling: cfg.conns connections, each keeping up to callers/conns
 // precomputed frames in flight, written in batches and answered replies skipped with
 // wire.Reader. It measures what the transport and the server allow without the client.
-func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.Int64) (histogram, int64, time.Duration, error) {
+func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.Int64) (histogram, reasons, time.Duration, error) {
 	network, address, err := addr.Parse(cfg.addr)
 	if err != nil {
-		return histogram{}, 0, 0, err
+		return histogram{}, nil, 0, err
 	}
 	// As many connections as there are callers at most, the callers spread over them: each
 	// connection keeps its callers' worth of requests in flight and sends its share of them.
@@ -37,7 +37,7 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 	for range active {
 		c, err := d.DialContext(ctx, network, address)
 		if err != nil {
-			return histogram{}, 0, 0, err
+			return histogram{}, nil, 0, err
 		}
 		conns = append(conns, c)
 	}
@@ -46,7 +46,7 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 		maxFrame = max(maxFrame, len(f))
 	}
 	hists := make([]histogram, active)
-	errs := make([]int64, active)
+	errs := make([]reasons, active)
 	fails := make([]error, active)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -70,16 +70,16 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 	wg.Wait()
 	elapsed := time.Since(start)
 	var total histogram
-	var nerr int64
+	var all reasons
 	for i := range conns {
 		total.merge(&hists[i])
-		nerr += errs[i]
+		all.merge(errs[i])
 	}
-	return total, nerr, elapsed, errors.Join(fails...)
+	return total, all, elapsed, errors.Join(fails...)
 }
 
 // rawConn sends quota frames on c, at most window unanswered, and reads their replies.
-func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, done *atomic.Int64) (int64, error) {
+func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, done *atomic.Int64) (reasons, error) {
 	if window == 1 {
 		return rawLockstep(c, w, offset, quota, h, done)
 	}
@@ -94,7 +94,7 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 		writeErr <- rawWriter(c, w, offset, quota, tokens, sent, quit)
 	}()
 	var r wire.Reader
-	var nerr int64
+	var nerr reasons
 	var err error
 	for got := 0; got < quota; {
 		rep, ok, e := r.Next()
@@ -111,7 +111,7 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 		}
 		h.record(time.Since(<-sent))
 		if failedReply(rep.Code, nil) {
-			nerr++
+			nerr.add(codeReason(rep.Code))
 		}
 		tokens <- struct{}{}
 		got++
@@ -126,9 +126,9 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 
 // rawLockstep is rawConn for a window of one: each frame is written and its reply read by
 // one goroutine, so the sequential ceiling pays no hand-off between a writer and a reader.
-func rawLockstep(c net.Conn, w *workload, offset, quota int, h *histogram, done *atomic.Int64) (int64, error) {
+func rawLockstep(c net.Conn, w *workload, offset, quota int, h *histogram, done *atomic.Int64) (reasons, error) {
 	var r wire.Reader
-	var nerr int64
+	var nerr reasons
 	for i := range quota {
 		start := time.Now()
 		if _, err := c.Write(w.frames[(offset+i)%len(w.frames)]); err != nil {
@@ -142,7 +142,7 @@ func rawLockstep(c net.Conn, w *workload, offset, quota int, h *histogram, done 
 			if ok {
 				h.record(time.Since(start))
 				if failedReply(rep.Code, nil) {
-					nerr++
+					nerr.add(codeReason(rep.Code))
 				}
 				break
 			}

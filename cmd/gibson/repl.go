@@ -36,12 +36,16 @@ func (s *session) repl(ctx context.Context, in lineReader, out io.Writer) int {
 // input handles one line of REPL or script input: blank lines and # comments are skipped,
 // :help, :quit and :exit are the REPL's own, anything else is a Gibson command. failed
 // reports a command that failed.
+//
+// Trailing blanks are kept for a command (they may end a value, as in one-shot mode);
+// only a carriage return of a CRLF line end is dropped.
 func (s *session) input(ctx context.Context, out io.Writer, line string) (quit, failed bool) {
-	line = strings.TrimSpace(line)
-	if line == "" || strings.HasPrefix(line, "#") {
+	line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 		return false, false
 	}
-	word, rest, _ := strings.Cut(line, " ")
+	word, rest, _ := strings.Cut(trimmed, " ")
 	switch strings.ToLower(word) {
 	case ":quit", ":exit", "quit", "exit":
 		return true, false

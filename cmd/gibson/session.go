@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
+	"strconv"
+	"time"
 
 	"github.com/gogibson/gogibson/wire"
 )
@@ -22,10 +26,17 @@ type session struct {
 	lim  wire.Limits
 	mode outputMode
 	c    conn
+	// timeout bounds each command (--timeout); 0 means none.
+	timeout time.Duration
 }
 
-// do sends req and decodes its reply.
+// do sends req and decodes its reply, within s.timeout.
 func (s *session) do(ctx context.Context, req request) result {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	if s.c == nil {
 		c, err := s.dial(ctx)
 		if err != nil {
@@ -34,10 +45,46 @@ func (s *session) do(ctx context.Context, req request) result {
 		s.c = c
 	}
 	rep, err := s.c.Do(ctx, req.cmd.Op, req.args...)
-	if req.cmd.Flags&wire.FlagCloses != 0 || errors.Is(err, wire.ErrClosed) || errors.Is(err, wire.ErrProtocol) {
+	if req.cmd.Flags&wire.FlagCloses != 0 || errors.Is(err, wire.ErrClosed) || errors.Is(err, wire.ErrProtocol) || errors.Is(err, context.DeadlineExceeded) {
 		s.drop()
 	}
-	return decodeResult(req, rep, err)
+	r := decodeResult(req, rep, err)
+	if r.failed() {
+		r.err = s.explain(req, r.err)
+	}
+	return r
+}
+
+// explain adds what a CLI user needs to a failure: a reply no Gibson server sends asks
+// whether the address is a Gibson server; a timeout names --timeout.
+func (s *session) explain(req request, err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("gibson: %s: no reply from %s within %v (--timeout); is it a Gibson server, and is it overloaded?", req.cmd.Verb, s.addr, s.timeout)
+	case errors.Is(err, wire.ErrProtocol):
+		return fmt.Errorf("%w%s; is %s a Gibson server?", err, replyStart(err), s.addr)
+	}
+	return err
+}
+
+// unknownCode matches the reader's message for a reply code outside 0-7.
+var unknownCode = regexp.MustCompile(`unknown reply code (\d+)`)
+
+// replyStart shows the first two bytes of a reply whose code no Gibson server sends, when
+// they are printable (an HTTP server's "HT", an SSH banner's "SS").
+func replyStart(err error) string {
+	m := unknownCode.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	n, _ := strconv.Atoi(m[1])
+	b := []byte{byte(n), byte(n >> 8)}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return ""
+		}
+	}
+	return fmt.Sprintf(" (the reply began with %q)", b)
 }
 
 // line parses and runs one line of Gibson syntax and prints the result (errors included) to

@@ -68,7 +68,7 @@ func (rc *rawConn) roundTrip(t *testing.T, frame []byte) []byte {
 }
 
 // gen builds random but well-formed requests over a small key space under one prefix, with
-// the quirky arguments of PROTOCOL.md §2.6 mixed in. It never leaves out a final argument
+// the quirky arguments of docs/protocol.md §2.6 mixed in. It never leaves out a final argument
 // (undefined behaviour on the reference server) and uses only TTLs and lock times that no
 // run can reach, so expiry timing cannot differ between the servers.
 type gen struct {

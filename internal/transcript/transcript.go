@@ -1,5 +1,5 @@
 // Package transcript reads testdata/transcripts: the exchanges recorded against the
-// reference Gibson 1.2.1 server (TRANSCRIPTS.md), one TSV file per section with the
+// reference Gibson 1.2.1 server (docs/protocol.md §10), one TSV file per section with the
 // columns case, request hex, reply hex and meaning. The golden tests of wire and the replay
 // tests of gibsontest both read them through this package.
 package transcript
@@ -17,7 +17,7 @@ import (
 type Row struct {
 	File    string // base name of the TSV file
 	Line    int    // line in that file
-	Case    string // what the row exercises, as TRANSCRIPTS.md names it
+	Case    string // what the row exercises, as the recording names it
 	Request string // request hex; "-" for no bytes
 	Reply   string // reply hex; "-" for no bytes
 	Meaning string // the capture's reading of the reply
