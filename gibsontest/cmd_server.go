@@ -70,5 +70,6 @@ func cmdStats(r *request) action {
 	out = w.number(out, "item_size_avg", itemAvg)
 	out = w.number(out, "compr_rate_avg", int64(st.comprAvg))
 	out = w.text(out, "reqs_per_client_avg", fmt.Sprintf("%f", reqsPerClient))
-	return r.finishKVal(out, w)
+	r.out = out
+	return r.finishKVal(w)
 }

@@ -21,12 +21,12 @@ const (
 
 // request is the per-connection scratch space a handler works in.
 type request struct {
-	s     *Server
-	st    *store
-	a     args
-	now   int64
-	out   []byte
-	nodes []*node // MGET's collected matches
+	s      *Server
+	st     *store
+	a      args
+	now    int64
+	out    []byte
+	closed <-chan struct{} // the connection's: long walks stop when it closes
 }
 
 // handlers maps Gibson verbs to their implementation. Opcodes, argument shapes and which

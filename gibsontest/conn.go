@@ -10,9 +10,11 @@ import (
 )
 
 const (
-	readBufSize  = 64 << 10 // per connection; grown for larger frames, then dropped
-	keepOutSize  = 1 << 20  // larger output buffers are not kept between flushes
-	frameMinimum = 2        // a frame's length counts at least the opcode
+	readBufMin   = 16 << 10  // a connection's read buffer to start with and to return to
+	readBufKeep  = 64 << 10  // larger read buffers are dropped once empty
+	outBound     = 256 << 10 // pending replies are written once past this (back-pressure)
+	keepOutSize  = 1 << 20   // larger output buffers are not kept between flushes
+	frameMinimum = 2         // a frame's length counts at least the opcode
 )
 
 // conn is one client connection, served by one goroutine.
@@ -20,12 +22,14 @@ type conn struct {
 	nc     net.Conn
 	req    request
 	once   sync.Once
-	closed chan struct{} // closed by close: stop waiting (reply delay)
+	closed chan struct{} // closed by close: stop waiting (reply delay) and stop long walks
 	exited chan struct{} // closed when the goroutine is done
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	return &conn{nc: nc, req: request{s: s}, closed: make(chan struct{}), exited: make(chan struct{})}
+	c := &conn{nc: nc, closed: make(chan struct{}), exited: make(chan struct{})}
+	c.req = request{s: s, closed: c.closed}
+	return c
 }
 
 func (c *conn) close() {
@@ -36,8 +40,11 @@ func (c *conn) close() {
 }
 
 // serve reads frames straight from a buffer, runs every complete one, and writes the
-// collected replies when no complete frame is left, so pipelined requests are answered in
-// order with one write per batch.
+// collected replies when no complete frame is left or when they pass outBound, so
+// pipelined requests are answered in order with few writes. While a write blocks, the
+// connection reads nothing more (back-pressure): a connection holds at most about one
+// maximal reply plus outBound of replies, and a read buffer that grows only as request
+// bytes arrive (at most twice what it holds), never to a size a header merely declares.
 func (s *Server) serve(c *conn) {
 	defer func() {
 		c.close()
@@ -48,7 +55,7 @@ func (s *Server) serve(c *conn) {
 		close(c.exited)
 		s.wg.Done()
 	}()
-	buf := make([]byte, readBufSize)
+	buf := make([]byte, readBufMin)
 	r, w := 0, 0
 	for {
 		for w-r >= 4 {
@@ -62,11 +69,6 @@ func (s *Server) serve(c *conn) {
 			}
 			need := 4 + int(n)
 			if w-r < need {
-				if need > len(buf) {
-					grown := make([]byte, need)
-					w = copy(grown, buf[r:w])
-					buf, r = grown, 0
-				}
 				break
 			}
 			op := wire.Opcode(binary.LittleEndian.Uint16(buf[r+4:]))
@@ -76,6 +78,9 @@ func (s *Server) serve(c *conn) {
 				s.flush(c)
 				return
 			}
+			if len(c.req.out) >= outBound && !s.flush(c) {
+				return
+			}
 		}
 		if !s.flush(c) {
 			return
@@ -83,12 +88,18 @@ func (s *Server) serve(c *conn) {
 		switch {
 		case r == w:
 			r, w = 0, 0
-			if len(buf) > readBufSize {
-				buf = make([]byte, readBufSize)
+			if len(buf) > readBufKeep {
+				buf = make([]byte, readBufMin)
 			}
 		case r > 0:
 			w = copy(buf, buf[r:w])
 			r = 0
+		}
+		if w == len(buf) { // one partial frame fills the buffer: double it, up to its size
+			need := 4 + int(binary.LittleEndian.Uint32(buf))
+			grown := make([]byte, min(need, 2*len(buf)))
+			w = copy(grown, buf[:w])
+			buf = grown
 		}
 		nr, err := c.nc.Read(buf[w:])
 		w += nr

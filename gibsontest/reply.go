@@ -88,6 +88,11 @@ func (w *kvalWriter) item(out []byte, k string, it *item) []byte {
 	return append(out, it.data...)
 }
 
+// over reports whether the body built so far is larger than maxBody.
+func (w *kvalWriter) over(out []byte, maxBody int64) bool {
+	return int64(len(out)-w.start-wire.HeaderSize) > maxBody
+}
+
 // finish patches the header; it reports false (and drops the reply) when the body is
 // larger than maxBody, in which case the server closes the connection without a reply.
 func (w *kvalWriter) finish(out []byte, maxBody int64) ([]byte, bool) {
