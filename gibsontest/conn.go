@@ -2,6 +2,7 @@ package gibsontest
 
 import (
 	"encoding/binary"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -52,6 +53,7 @@ func (s *Server) serve(c *conn) {
 		delete(s.open, c)
 		s.cmu.Unlock()
 		s.active.Add(-1)
+		s.debug("connection closed", slog.String("remote", remoteName(c.nc)), slog.Int("active", int(s.active.Load())))
 		close(c.exited)
 		s.wg.Done()
 	}()
@@ -78,7 +80,7 @@ func (s *Server) serve(c *conn) {
 				s.flush(c)
 				return
 			}
-			if len(c.req.out) >= outBound && !s.flush(c) {
+			if len(c.req.out) >= outBound && !s.flushPending(c) {
 				return
 			}
 		}
@@ -109,6 +111,28 @@ func (s *Server) serve(c *conn) {
 	}
 }
 
+// flushPending writes replies that passed outBound in the middle of a pipelined batch;
+// a write that does not complete at once means the client is not reading (back-pressure).
+func (s *Server) flushPending(c *conn) bool {
+	start, n := time.Now(), len(c.req.out)
+	ok := s.flush(c)
+	if waited := time.Since(start); ok && waited >= slowWrite {
+		s.slowWarn.warn(s.logger, "back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
+			slog.String("remote", remoteName(c.nc)), slog.Int("pending_bytes", n), slog.Duration("waited", waited))
+	}
+	return ok
+}
+
+// slowWrite is how long a write of pending replies may take before it is logged.
+const slowWrite = 100 * time.Millisecond
+
+func remoteName(nc net.Conn) string {
+	if a := nc.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.String()
+	}
+	return "unix"
+}
+
 // execute runs one request under the server lock and appends its reply to c.req.out.
 func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 	req := &c.req
@@ -124,6 +148,8 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 	act := actReply
 	if cmd.memCheck && s.st.mem > s.cfg.MaxMemory {
 		req.status(wire.CodeMem)
+		s.memWarn.warn(s.logger, "max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
+			slog.Int64("memory_used", s.st.mem), slog.Int64("max_memory", s.cfg.MaxMemory))
 	} else if a, ok := splitPayload(cmd.shape, payload, int(s.cfg.MaxKeySize), int(s.cfg.MaxValueSize)); !ok {
 		req.status(wire.CodeErr)
 	} else {
