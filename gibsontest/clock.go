@@ -98,7 +98,7 @@ func (s *Server) sweepExpired(now int64, stop <-chan struct{}) {
 // evict deletes, when used memory is above MaxMemory, every item not accessed for
 // GCRatio, regardless of locks and TTLs (PROTOCOL.md §5.9).
 func (s *Server) evict(now int64, stop <-chan struct{}) {
-	if s.st.mem <= s.cfg.MaxMemory {
+	if s.st.used() <= s.cfg.MaxMemory {
 		return
 	}
 	age := int64(s.cfg.GCRatio / time.Second)

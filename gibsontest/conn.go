@@ -146,10 +146,10 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 	}
 	req.now, req.st = s.nowTime().Unix(), s.st
 	act := actReply
-	if cmd.memCheck && s.st.mem > s.cfg.MaxMemory {
+	if cmd.memCheck && s.st.used() > s.cfg.MaxMemory {
 		req.status(wire.CodeMem)
 		s.memWarn.warn(s.logger, "max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
-			slog.Int64("memory_used", s.st.mem), slog.Int64("max_memory", s.cfg.MaxMemory))
+			slog.Int64("memory_used", s.st.used()), slog.Int64("max_memory", s.cfg.MaxMemory))
 	} else if a, ok := splitPayload(cmd.shape, payload, int(s.cfg.MaxKeySize), int(s.cfg.MaxValueSize)); !ok {
 		req.status(wire.CodeErr)
 	} else {
