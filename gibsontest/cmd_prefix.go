@@ -63,28 +63,30 @@ func cmdMGet(r *request) action {
 	live, over := false, false
 	var w kvalWriter
 	r.out, w = beginKVal(r.out)
+	w.refs0 = r.refBytes
 	if !r.walk(func(nd *node) bool {
 		seen++
 		if !r.purged(nd) {
 			nd.it.access = r.now
 			live = true
 			if !over {
-				r.out = w.item(r.out, cutAtNUL(nd.key), nd.it)
-				if over = w.over(r.out, r.s.cfg.MaxResponseSize); over {
-					r.out = r.out[:w.start]
+				w.item(r, cutAtNUL(nd.key), nd.it)
+				if over = w.over(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize); over {
+					r.truncate(w.start)
 				}
 			}
 		}
 		return limit <= 0 || seen < limit
 	}) {
-		r.out = r.out[:w.start]
+		r.truncate(w.start)
 		return actClose
 	}
 	switch {
 	case over:
 		return actClose
 	case !live:
-		r.out = appendStatus(r.out[:w.start], wire.CodeNotFound)
+		r.truncate(w.start)
+		r.out = appendStatus(r.out, wire.CodeNotFound)
 		return actReply
 	}
 	return r.finishKVal(w)
@@ -92,9 +94,10 @@ func cmdMGet(r *request) action {
 
 // finishKVal completes a KVAL reply, or closes the connection when it is too large.
 func (r *request) finishKVal(w kvalWriter) action {
-	out, ok := w.finish(r.out, r.s.cfg.MaxResponseSize)
+	out, ok := w.finish(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize)
 	r.out = out
 	if !ok {
+		r.truncate(w.start)
 		return actClose
 	}
 	return actReply
@@ -210,7 +213,7 @@ func cmdKeys(r *request) action {
 	over := false
 	if !r.walk(func(nd *node) bool {
 		r.out = w.text(r.out, string(strconv.AppendInt(idx[:0], int64(w.count), 10)), cutAtNUL(nd.key))
-		over = w.over(r.out, r.s.cfg.MaxResponseSize)
+		over = w.over(r.out, 0, r.s.cfg.MaxResponseSize)
 		return !over
 	}) || over {
 		r.out = r.out[:w.start]

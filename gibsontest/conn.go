@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ const (
 	outBound     = 256 << 10 // pending replies are written once past this (back-pressure)
 	keepOutSize  = 1 << 20   // larger output buffers are not kept between flushes
 	frameMinimum = 2         // a frame's length counts at least the opcode
+	yieldEvery   = 64        // requests of one batch between two yields of the processor
 )
 
 // conn is one client connection, served by one goroutine.
@@ -58,7 +60,7 @@ func (s *Server) serve(c *conn) {
 		s.wg.Done()
 	}()
 	buf := make([]byte, readBufMin)
-	r, w := 0, 0
+	r, w, ran := 0, 0, 0
 	for {
 		for w-r >= 4 {
 			n := int64(binary.LittleEndian.Uint32(buf[r:]))
@@ -80,8 +82,11 @@ func (s *Server) serve(c *conn) {
 				s.flush(c)
 				return
 			}
-			if len(c.req.out) >= outBound && !s.flushPending(c) {
+			if c.req.pending() >= outBound && !s.flushPending(c) {
 				return
+			}
+			if ran++; ran%yieldEvery == 0 {
+				runtime.Gosched() // a busy pipeline must not keep other clients waiting for a CPU
 			}
 		}
 		if !s.flush(c) {
@@ -114,7 +119,7 @@ func (s *Server) serve(c *conn) {
 // flushPending writes replies that passed outBound in the middle of a pipelined batch;
 // a write that does not complete at once means the client is not reading (back-pressure).
 func (s *Server) flushPending(c *conn) bool {
-	start, n := time.Now(), len(c.req.out)
+	start, n := time.Now(), c.req.pending()
 	ok := s.flush(c)
 	if waited := time.Since(start); ok && waited >= slowWrite {
 		s.slowWarn.warn(s.logger, "back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
@@ -145,6 +150,7 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 		return actClose // unknown opcode: no reply, connection closed
 	}
 	req.now, req.st = s.nowTime().Unix(), s.st
+	req.refsOK = s.faults.Load() == 0
 	act := actReply
 	if cmd.memCheck && s.st.used() > s.cfg.MaxMemory {
 		req.status(wire.CodeMem)
@@ -170,8 +176,9 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 // flush writes the collected replies, after the configured reply delay. It reports
 // whether the connection is still usable.
 func (s *Server) flush(c *conn) bool {
-	out := c.req.out
-	if len(out) == 0 {
+	req := &c.req
+	out := req.out
+	if len(out) == 0 && len(req.refs) == 0 {
 		return true
 	}
 	if d := time.Duration(s.delay.Load()); d > 0 {
@@ -183,11 +190,33 @@ func (s *Server) flush(c *conn) bool {
 			return false
 		}
 	}
-	_, err := c.nc.Write(out)
-	if cap(out) > keepOutSize {
-		c.req.out = nil
+	var err error
+	if len(req.refs) == 0 {
+		_, err = c.nc.Write(out)
 	} else {
-		c.req.out = out[:0]
+		bufs := make(net.Buffers, 0, 2*len(req.refs)+1)
+		at := 0
+		for _, rf := range req.refs {
+			if rf.at > at {
+				bufs = append(bufs, out[at:rf.at])
+			}
+			bufs = append(bufs, rf.data)
+			at = rf.at
+		}
+		if at < len(out) {
+			bufs = append(bufs, out[at:])
+		}
+		_, err = bufs.WriteTo(c.nc)
+		clear(req.refs)
+		req.refs, req.refBytes = req.refs[:0], 0
+		if cap(req.refs) > 1024 {
+			req.refs = nil
+		}
+	}
+	if cap(out) > keepOutSize {
+		req.out = nil
+	} else {
+		req.out = out[:0]
 	}
 	return err == nil
 }

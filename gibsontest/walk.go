@@ -17,7 +17,7 @@ const walkHold = time.Millisecond
 // walkYielded, when set (tests), runs each time a walk has released the lock.
 var walkYielded func()
 
-// walkCheck is how many nodes a walk visits between looks at the clock.
+// walkCheck is how many nodes without an item a walk visits between looks at the clock.
 const walkCheck = 8
 
 // cursor walks the nodes holding items under a prefix in trie order and can be resumed
@@ -77,6 +77,8 @@ func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n *node)
 	cur := st.tree.cursor(prefix)
 	held := time.Now()
 	for !cur.done() {
+		// The clock is read after every item (the work per item is unbounded: a large
+		// value may be decompressed) and every walkCheck nodes without one.
 		if n := cur.next(walkCheck); n != nil && !fn(n) {
 			return true
 		}
