@@ -244,11 +244,37 @@ func TestMemoryLimit(t *testing.T) {
 	c.do(generated.OpLock, "m:0", "-1")
 	s.FastForward(5 * time.Second)
 	c.do(generated.OpGet, "m:1") // recently accessed: survives eviction
+	full := s.MemoryUsed()
 	s.FastForward(5 * time.Second)
 	if got := s.Keys("m:"); !slices.Equal(got, []string{"m:1"}) {
 		t.Errorf("after eviction: %q, want only the recently read m:1 (locks do not protect)", got)
 	}
-	eq(t, "SET after eviction", c.do(generated.OpSet, "0", "m:x", "v"), value("v"))
+	if used := s.MemoryUsed(); used >= full || used <= 300 {
+		t.Errorf("memory used %d after eviction (%d before): want less, but still over the limit", used, full)
+	}
+	// As in the reference, the key index keeps the evicted keys, so usage stays above.
+	eq(t, "SET after eviction", c.do(generated.OpSet, "0", "m:x", "v"), status(wire.CodeMem))
+}
+
+// §5.9: the key index counts: many distinct keys set and deleted reach the limit although
+// no item is left, and SET is refused with MEM as the reference's trie makes it.
+func TestMemoryLimitCountsKeyIndex(t *testing.T) {
+	s, c := newManual(t, func(c *Config) { c.MaxMemory = 64 << 10 })
+	i := 0
+	for ; i < 10000; i++ {
+		k := "d:" + itoa(int64(i))
+		rep := c.do(generated.OpSet, "0", k, "v")
+		if bytes.Equal(rep, status(wire.CodeMem)) {
+			break
+		}
+		eq(t, "DEL", c.do(generated.OpDelete, k), status(wire.CodeOK))
+	}
+	if i == 10000 || s.Len() != 0 {
+		t.Fatalf("%d SET/DEL pairs of distinct keys with max_memory 64K: no MEM (items left %d, memory used %d)", i, s.Len(), s.MemoryUsed())
+	}
+	if used := s.MemoryUsed(); used <= 64<<10 || used > 80<<10 {
+		t.Errorf("memory used %d after MEM with no items; want just over 64K", used)
+	}
 }
 
 // §4.1: total_requests counts unknown opcodes but not frames with a bad length.

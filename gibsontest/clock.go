@@ -33,7 +33,7 @@ func (s *Server) FastForward(d time.Duration) {
 	if p := s.cronPeriod(); d > 0 {
 		s.cronDone += int64(d / p)
 	}
-	s.runDue()
+	s.runDue(nil)
 }
 
 // SetTime sets the server clock to t (switching to a manual clock) and runs periodic work
@@ -42,7 +42,7 @@ func (s *Server) SetTime(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clock, s.manual = t, true
-	s.runDue()
+	s.runDue(nil)
 }
 
 func (s *Server) cronPeriod() time.Duration {
@@ -64,29 +64,30 @@ func (s *Server) cronLoop(stop chan struct{}) {
 		case <-t.C:
 			s.mu.Lock()
 			s.cronDone++
-			s.runDue()
+			s.runDue(stop)
 			s.mu.Unlock()
 		}
 	}
 }
 
 // runDue runs the expiry sweep and the memory eviction when their periods have passed on
-// the server clock; s.mu must be held.
-func (s *Server) runDue() {
+// the server clock; s.mu must be held. The sweeps release it in steps (walkItems) and end
+// early when stop closes.
+func (s *Server) runDue(stop <-chan struct{}) {
 	now := s.nowTime()
 	if s.cfg.ExpiredCron > 0 && now.Sub(s.lastExpire) >= s.cfg.ExpiredCron {
 		s.lastExpire = now
-		s.sweepExpired(now.Unix())
+		s.sweepExpired(now.Unix(), stop)
 	}
 	if s.cfg.MaxMemCron > 0 && now.Sub(s.lastMem) >= s.cfg.MaxMemCron {
 		s.lastMem = now
-		s.evict(now.Unix())
+		s.evict(now.Unix(), stop)
 	}
 }
 
 // sweepExpired purges every expired item, locked or not.
-func (s *Server) sweepExpired(now int64) {
-	s.st.tree.root.walk(func(n *node) bool {
+func (s *Server) sweepExpired(now int64, stop <-chan struct{}) {
+	s.walkItems(nil, stop, func(n *node) bool {
 		if n.it.expired(now) {
 			s.st.free(n)
 		}
@@ -96,12 +97,12 @@ func (s *Server) sweepExpired(now int64) {
 
 // evict deletes, when used memory is above MaxMemory, every item not accessed for
 // GCRatio, regardless of locks and TTLs (docs/protocol.md §5.9).
-func (s *Server) evict(now int64) {
-	if s.st.mem <= s.cfg.MaxMemory {
+func (s *Server) evict(now int64, stop <-chan struct{}) {
+	if s.st.used() <= s.cfg.MaxMemory {
 		return
 	}
 	age := int64(s.cfg.GCRatio / time.Second)
-	s.st.tree.root.walk(func(n *node) bool {
+	s.walkItems(nil, stop, func(n *node) bool {
 		if now-n.it.access >= age {
 			s.st.free(n)
 		}

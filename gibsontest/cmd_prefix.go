@@ -12,7 +12,7 @@ import (
 // MSET <prefix> <value>: never creates keys; replaced items lose TTL and lock.
 func cmdMSet(r *request) action {
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		switch {
 		case nd.it.locked(r.now): // skipped, not purged even if expired
 		case r.purged(nd):
@@ -21,7 +21,9 @@ func cmdMSet(r *request) action {
 			n++
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.count(n)
 }
 
@@ -32,18 +34,23 @@ func cmdMTTL(r *request) action {
 		return r.status(wire.CodeNaN)
 	}
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		if !r.purged(nd) {
 			nd.it.created, nd.it.access = r.now, r.now
 			nd.it.ttl = storedTTL(secs, r.s.cfg.MaxItemTTL)
 			n++
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.count(n)
 }
 
-// MGET <prefix> [<limit>]: expired items use up the limit before they are dropped.
+// MGET <prefix> [<limit>]: expired items use up the limit before they are dropped. The
+// reply is built during the walk and dropped as soon as its body passes
+// max_response_size; the walk then goes on without building, so expired matches are
+// still purged and live ones still get their access time, as in the reference.
 func cmdMGet(r *request) action {
 	var limit int64
 	if r.a.hasRest {
@@ -52,44 +59,59 @@ func cmdMGet(r *request) action {
 			return r.status(wire.CodeNaN)
 		}
 	}
-	r.nodes = r.nodes[:0]
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
-		r.nodes = append(r.nodes, nd)
-		return limit <= 0 || int64(len(r.nodes)) < limit
-	})
-	live := r.nodes[:0]
-	for _, nd := range r.nodes {
+	var seen int64
+	live, over := false, false
+	var w kvalWriter
+	r.out, w = beginKVal(r.out)
+	w.refs0 = r.refBytes
+	if !r.walk(func(nd *node) bool {
+		seen++
 		if !r.purged(nd) {
 			nd.it.access = r.now
-			live = append(live, nd)
+			live = true
+			if !over {
+				w.item(r, cutAtNUL(nd.key), nd.it)
+				if over = w.over(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize); over {
+					r.truncate(w.start)
+				}
+			}
 		}
+		return limit <= 0 || seen < limit
+	}) {
+		r.truncate(w.start)
+		return actClose
 	}
-	clear(r.nodes[len(live):])
-	if len(live) == 0 {
-		return r.status(wire.CodeNotFound)
+	switch {
+	case over:
+		return actClose
+	case !live:
+		r.truncate(w.start)
+		r.out = appendStatus(r.out, wire.CodeNotFound)
+		return actReply
 	}
-	out, w := beginKVal(r.out)
-	for _, nd := range live {
-		out = w.item(out, cutAtNUL(nd.key), nd.it)
-	}
-	clear(r.nodes)
-	return r.finishKVal(out, w)
+	return r.finishKVal(w)
 }
 
 // finishKVal completes a KVAL reply, or closes the connection when it is too large.
-func (r *request) finishKVal(out []byte, w kvalWriter) action {
-	out, ok := w.finish(out, r.s.cfg.MaxResponseSize)
+func (r *request) finishKVal(w kvalWriter) action {
+	out, ok := w.finish(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize)
 	r.out = out
 	if !ok {
+		r.truncate(w.start)
 		return actClose
 	}
 	return actReply
 }
 
+// walk is Server.walkItems over the request's prefix, stopped when the connection closes.
+func (r *request) walk(fn func(nd *node) bool) bool {
+	return r.s.walkItems(r.a.key, r.closed, fn)
+}
+
 // MDEL <prefix>: locked items are skipped.
 func cmdMDel(r *request) action {
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		switch {
 		case nd.it.locked(r.now):
 		case r.purged(nd):
@@ -98,7 +120,9 @@ func cmdMDel(r *request) action {
 			n++
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.count(n)
 }
 
@@ -111,7 +135,7 @@ func cmdMDec(r *request) action { return mincBy(r, -1) }
 // mincBy counts numbers and numeric text it changed, and LZF items it left alone (sic).
 func mincBy(r *request, d int64) action {
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		switch {
 		case nd.it.locked(r.now):
 		case r.purged(nd):
@@ -125,7 +149,9 @@ func mincBy(r *request, d int64) action {
 			}
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.count(n)
 }
 
@@ -136,53 +162,66 @@ func cmdMLock(r *request) action {
 		return r.status(wire.CodeNaN)
 	}
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		if !r.purged(nd) && !nd.it.locked(r.now) {
 			nd.it.created, nd.it.access, nd.it.lock = r.now, r.now, secs
 			n++
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.count(n)
 }
 
 // MUNLOCK <prefix>: counts every live match, locked or not.
 func cmdMUnlock(r *request) action {
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		if !r.purged(nd) {
 			nd.it.lock, nd.it.access = 0, r.now
 			n++
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.count(n)
 }
 
 // COUNT <prefix>: VAL 0 rather than NOT_FOUND.
 func cmdCount(r *request) action {
 	var n int64
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
+	if !r.walk(func(nd *node) bool {
 		if !r.purged(nd) {
 			nd.it.access = r.now
 			n++
 		}
 		return true
-	})
+	}) {
+		return actClose
+	}
 	return r.number(n)
 }
 
-// KEYS <prefix>: index → key pairs; expired-but-unpurged keys are listed too.
+// KEYS <prefix>: index → key pairs; expired-but-unpurged keys are listed too. KEYS
+// changes nothing, so the walk stops as soon as the body passes max_response_size.
 func cmdKeys(r *request) action {
-	out, w := beginKVal(r.out)
+	var w kvalWriter
+	r.out, w = beginKVal(r.out)
 	var idx [20]byte
-	r.st.tree.walk(r.a.key, func(nd *node) bool {
-		out = w.text(out, string(strconv.AppendInt(idx[:0], int64(w.count), 10)), cutAtNUL(nd.key))
-		return true
-	})
+	over := false
+	if !r.walk(func(nd *node) bool {
+		r.out = w.text(r.out, string(strconv.AppendInt(idx[:0], int64(w.count), 10)), cutAtNUL(nd.key))
+		over = w.over(r.out, 0, r.s.cfg.MaxResponseSize)
+		return !over
+	}) || over {
+		r.out = r.out[:w.start]
+		return actClose
+	}
 	if w.count == 0 {
-		r.out = appendStatus(out[:w.start], wire.CodeNotFound)
+		r.out = appendStatus(r.out[:w.start], wire.CodeNotFound)
 		return actReply
 	}
-	return r.finishKVal(out, w)
+	return r.finishKVal(w)
 }

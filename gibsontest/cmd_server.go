@@ -26,21 +26,21 @@ const (
 	statsPoolMaxBlock   = 131072
 )
 
-// STATS: 27 pairs in the reference order. Memory figures come from the estimate
-// described at ItemOverhead; memory_available is the host's RAM when known.
+// STATS: 27 pairs in the reference order. Memory figures are the count described at
+// Config.MaxMemory; memory_available is the host's RAM when known.
 func cmdStats(r *request) action {
 	s, st := r.s, r.st
 	var itemAvg int64
 	if st.n > 0 {
-		itemAvg = st.mem / st.n
+		itemAvg = st.used() / st.n
 	}
 	reqsPerClient := 0.0
 	if s.conns > 0 {
 		reqsPerClient = float64(s.requests) / float64(s.conns)
 	}
 	frag := 1.0
-	if st.mem > 0 {
-		frag = float64(st.mem+int64(len(st.tree.nodes))*48) / float64(st.mem)
+	if used := st.used(); used > 0 {
+		frag = float64(used+int64(len(st.tree.nodes))*48) / float64(used)
 	}
 	out, w := beginKVal(r.out)
 	out = w.text(out, "server_version", statsVersion)
@@ -64,11 +64,12 @@ func cmdStats(r *request) action {
 	out = w.number(out, "item_pool_max_block_size", statsPoolMaxBlock)
 	out = w.number(out, "memory_available", memoryAvailable())
 	out = w.number(out, "memory_usable", s.cfg.MaxMemory)
-	out = w.number(out, "memory_used", st.mem)
+	out = w.number(out, "memory_used", st.used())
 	out = w.number(out, "memory_peak", st.peak)
 	out = w.text(out, "memory_fragmentation", fmt.Sprintf("%f", frag))
 	out = w.number(out, "item_size_avg", itemAvg)
 	out = w.number(out, "compr_rate_avg", int64(st.comprAvg))
 	out = w.text(out, "reqs_per_client_avg", fmt.Sprintf("%f", reqsPerClient))
-	return r.finishKVal(out, w)
+	r.out = out
+	return r.finishKVal(w)
 }

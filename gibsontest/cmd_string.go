@@ -33,7 +33,7 @@ func cmdGet(r *request) action {
 		return r.status(wire.CodeNotFound)
 	}
 	n.it.access = r.now
-	r.out = appendItem(r.out, n.it)
+	r.item(n.it)
 	return actReply
 }
 

@@ -21,12 +21,51 @@ const (
 
 // request is the per-connection scratch space a handler works in.
 type request struct {
-	s     *Server
-	st    *store
-	a     args
-	now   int64
-	out   []byte
-	nodes []*node // MGET's collected matches
+	s      *Server
+	st     *store
+	a      args
+	now    int64
+	out    []byte
+	closed <-chan struct{} // the connection's: long walks stop when it closes
+
+	// Large stored values are not copied into out: refs says where they go, and flush
+	// writes them from the item's own bytes, which are never modified once stored.
+	refs     []ref
+	refBytes int  // total length of refs
+	refsOK   bool // false while a fault is pending: faults cut out by position
+}
+
+// ref is a stored value to be written after out[:at].
+type ref struct {
+	at   int
+	data []byte
+}
+
+// refMin is the smallest value written by reference instead of copied.
+const refMin = 8 << 10
+
+// pending is how many reply bytes wait to be written.
+func (r *request) pending() int { return len(r.out) + r.refBytes }
+
+// truncate drops the reply bytes after out[:n], references included.
+func (r *request) truncate(n int) {
+	r.out = r.out[:n]
+	for len(r.refs) > 0 && r.refs[len(r.refs)-1].at > n {
+		last := &r.refs[len(r.refs)-1]
+		r.refBytes -= len(last.data)
+		*last = ref{}
+		r.refs = r.refs[:len(r.refs)-1]
+	}
+}
+
+// plain appends bytes of a stored value: by reference when large.
+func (r *request) plain(b []byte) {
+	if len(b) >= refMin && r.refsOK {
+		r.refs = append(r.refs, ref{len(r.out), b})
+		r.refBytes += len(b)
+		return
+	}
+	r.out = append(r.out, b...)
 }
 
 // handlers maps Gibson verbs to their implementation. Opcodes, argument shapes and which

@@ -39,8 +39,11 @@ type Config struct {
 	MaxResponseSize int64
 	// MaxItemTTL (max_item_ttl, seconds) clamps TTLs before they are stored in 16 bits.
 	MaxItemTTL int64
-	// MaxMemory (max_memory): SET and MSET answer MEM while the used-memory estimate
-	// (keys plus stored values plus ItemOverhead bytes per item) is above it.
+	// MaxMemory (max_memory): SET and MSET answer MEM while the memory used by the data
+	// is above it: every item (ItemOverhead plus its value's heap block) and the key
+	// index (trie nodes, keys and lookup map), which like the reference's trie keeps every
+	// key ever stored, so many distinct short-lived keys also reach the limit. Buffers of
+	// connections are not counted.
 	MaxMemory int64
 	// Compression (compression): values strictly longer are LZF-compressed when that
 	// saves at least 4 bytes.
@@ -63,9 +66,10 @@ type Config struct {
 	LogFlushRate int
 }
 
-// ItemOverhead is the per-item byte count the used-memory estimate adds to the key and
-// stored value sizes (memory_used in STATS, the MaxMemory check and eviction).
-const ItemOverhead = 64
+// ItemOverhead is what one stored item holds besides its value bytes (its metadata
+// record), as counted in memory_used, the MaxMemory check and eviction; keys are
+// counted with the key index.
+const ItemOverhead = 80
 
 // DefaultConfig returns the reference server's compiled defaults (docs/protocol.md §8).
 func DefaultConfig() Config {

@@ -2,7 +2,9 @@ package gibsontest
 
 import (
 	"encoding/binary"
+	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -10,9 +12,12 @@ import (
 )
 
 const (
-	readBufSize  = 64 << 10 // per connection; grown for larger frames, then dropped
-	keepOutSize  = 1 << 20  // larger output buffers are not kept between flushes
-	frameMinimum = 2        // a frame's length counts at least the opcode
+	readBufMin   = 16 << 10  // a connection's read buffer to start with and to return to
+	readBufKeep  = 64 << 10  // larger read buffers are dropped once empty
+	outBound     = 256 << 10 // pending replies are written once past this (back-pressure)
+	keepOutSize  = 1 << 20   // larger output buffers are not kept between flushes
+	frameMinimum = 2         // a frame's length counts at least the opcode
+	yieldEvery   = 64        // requests of one batch between two yields of the processor
 )
 
 // conn is one client connection, served by one goroutine.
@@ -20,12 +25,14 @@ type conn struct {
 	nc     net.Conn
 	req    request
 	once   sync.Once
-	closed chan struct{} // closed by close: stop waiting (reply delay)
+	closed chan struct{} // closed by close: stop waiting (reply delay) and stop long walks
 	exited chan struct{} // closed when the goroutine is done
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	return &conn{nc: nc, req: request{s: s}, closed: make(chan struct{}), exited: make(chan struct{})}
+	c := &conn{nc: nc, closed: make(chan struct{}), exited: make(chan struct{})}
+	c.req = request{s: s, closed: c.closed}
+	return c
 }
 
 func (c *conn) close() {
@@ -36,8 +43,11 @@ func (c *conn) close() {
 }
 
 // serve reads frames straight from a buffer, runs every complete one, and writes the
-// collected replies when no complete frame is left, so pipelined requests are answered in
-// order with one write per batch.
+// collected replies when no complete frame is left or when they pass outBound, so
+// pipelined requests are answered in order with few writes. While a write blocks, the
+// connection reads nothing more (back-pressure): a connection holds at most about one
+// maximal reply plus outBound of replies, and a read buffer that grows only as request
+// bytes arrive (at most twice what it holds), never to a size a header merely declares.
 func (s *Server) serve(c *conn) {
 	defer func() {
 		c.close()
@@ -45,11 +55,12 @@ func (s *Server) serve(c *conn) {
 		delete(s.open, c)
 		s.cmu.Unlock()
 		s.active.Add(-1)
+		s.debug("connection closed", slog.String("remote", remoteName(c.nc)), slog.Int("active", int(s.active.Load())))
 		close(c.exited)
 		s.wg.Done()
 	}()
-	buf := make([]byte, readBufSize)
-	r, w := 0, 0
+	buf := make([]byte, readBufMin)
+	r, w, ran := 0, 0, 0
 	for {
 		for w-r >= 4 {
 			n := int64(binary.LittleEndian.Uint32(buf[r:]))
@@ -62,11 +73,6 @@ func (s *Server) serve(c *conn) {
 			}
 			need := 4 + int(n)
 			if w-r < need {
-				if need > len(buf) {
-					grown := make([]byte, need)
-					w = copy(grown, buf[r:w])
-					buf, r = grown, 0
-				}
 				break
 			}
 			op := wire.Opcode(binary.LittleEndian.Uint16(buf[r+4:]))
@@ -76,6 +82,12 @@ func (s *Server) serve(c *conn) {
 				s.flush(c)
 				return
 			}
+			if c.req.pending() >= outBound && !s.flushPending(c) {
+				return
+			}
+			if ran++; ran%yieldEvery == 0 {
+				runtime.Gosched() // a busy pipeline must not keep other clients waiting for a CPU
+			}
 		}
 		if !s.flush(c) {
 			return
@@ -83,12 +95,18 @@ func (s *Server) serve(c *conn) {
 		switch {
 		case r == w:
 			r, w = 0, 0
-			if len(buf) > readBufSize {
-				buf = make([]byte, readBufSize)
+			if len(buf) > readBufKeep {
+				buf = make([]byte, readBufMin)
 			}
 		case r > 0:
 			w = copy(buf, buf[r:w])
 			r = 0
+		}
+		if w == len(buf) { // one partial frame fills the buffer: double it, up to its size
+			need := 4 + int(binary.LittleEndian.Uint32(buf))
+			grown := make([]byte, min(need, 2*len(buf)))
+			w = copy(grown, buf[:w])
+			buf = grown
 		}
 		nr, err := c.nc.Read(buf[w:])
 		w += nr
@@ -96,6 +114,28 @@ func (s *Server) serve(c *conn) {
 			return
 		}
 	}
+}
+
+// flushPending writes replies that passed outBound in the middle of a pipelined batch;
+// a write that does not complete at once means the client is not reading (back-pressure).
+func (s *Server) flushPending(c *conn) bool {
+	start, n := time.Now(), c.req.pending()
+	ok := s.flush(c)
+	if waited := time.Since(start); ok && waited >= slowWrite {
+		s.slowWarn.warn(s.logger, "back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
+			slog.String("remote", remoteName(c.nc)), slog.Int("pending_bytes", n), slog.Duration("waited", waited))
+	}
+	return ok
+}
+
+// slowWrite is how long a write of pending replies may take before it is logged.
+const slowWrite = 100 * time.Millisecond
+
+func remoteName(nc net.Conn) string {
+	if a := nc.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.String()
+	}
+	return "unix"
 }
 
 // execute runs one request under the server lock and appends its reply to c.req.out.
@@ -110,9 +150,12 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 		return actClose // unknown opcode: no reply, connection closed
 	}
 	req.now, req.st = s.nowTime().Unix(), s.st
+	req.refsOK = s.faults.Load() == 0
 	act := actReply
-	if cmd.memCheck && s.st.mem > s.cfg.MaxMemory {
+	if cmd.memCheck && s.st.used() > s.cfg.MaxMemory {
 		req.status(wire.CodeMem)
+		s.memWarn.warn(s.logger, "max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
+			slog.Int64("memory_used", s.st.used()), slog.Int64("max_memory", s.cfg.MaxMemory))
 	} else if a, ok := splitPayload(cmd.shape, payload, int(s.cfg.MaxKeySize), int(s.cfg.MaxValueSize)); !ok {
 		req.status(wire.CodeErr)
 	} else {
@@ -133,8 +176,9 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 // flush writes the collected replies, after the configured reply delay. It reports
 // whether the connection is still usable.
 func (s *Server) flush(c *conn) bool {
-	out := c.req.out
-	if len(out) == 0 {
+	req := &c.req
+	out := req.out
+	if len(out) == 0 && len(req.refs) == 0 {
 		return true
 	}
 	if d := time.Duration(s.delay.Load()); d > 0 {
@@ -146,11 +190,33 @@ func (s *Server) flush(c *conn) bool {
 			return false
 		}
 	}
-	_, err := c.nc.Write(out)
-	if cap(out) > keepOutSize {
-		c.req.out = nil
+	var err error
+	if len(req.refs) == 0 {
+		_, err = c.nc.Write(out)
 	} else {
-		c.req.out = out[:0]
+		bufs := make(net.Buffers, 0, 2*len(req.refs)+1)
+		at := 0
+		for _, rf := range req.refs {
+			if rf.at > at {
+				bufs = append(bufs, out[at:rf.at])
+			}
+			bufs = append(bufs, rf.data)
+			at = rf.at
+		}
+		if at < len(out) {
+			bufs = append(bufs, out[at:])
+		}
+		_, err = bufs.WriteTo(c.nc)
+		clear(req.refs)
+		req.refs, req.refBytes = req.refs[:0], 0
+		if cap(req.refs) > 1024 {
+			req.refs = nil
+		}
+	}
+	if cap(out) > keepOutSize {
+		req.out = nil
+	} else {
+		req.out = out[:0]
 	}
 	return err == nil
 }

@@ -72,10 +72,10 @@ func (s *Server) Len() int {
 	return int(s.st.n)
 }
 
-// MemoryUsed returns the used-memory estimate that SET and MSET compare with MaxMemory:
-// key and stored value bytes plus ItemOverhead per item.
+// MemoryUsed returns the memory figure SET and MSET compare with MaxMemory (STATS
+// memory_used): the items and the key index, as Config.MaxMemory describes.
 func (s *Server) MemoryUsed() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.mem
+	return s.st.used()
 }

@@ -21,8 +21,10 @@
 //     this server answers REPL_ERR.
 //   - A 4-byte length field split across reads is read normally (the reference corrupts
 //     the connection).
-//   - Memory figures are an estimate: key and stored value bytes plus ItemOverhead per
-//     item (no preallocated buffers), so MaxMemory compares against that.
+//   - Memory figures count what the data holds on the Go heap: items (ItemOverhead plus
+//     the value's heap block) and the key index (trie nodes, keys, lookup map), which
+//     like the reference's trie never forgets a key; there are no preallocated buffers,
+//     so an empty server reports 0 and its first SET always passes.
 //   - Lazy expiry during a prefix walk purges the item it found, even when its key holds
 //     0x00 (the reference purges the key cut at the NUL, i.e. usually nothing).
 //   - Configuration values that do not parse are errors instead of silently falling back
@@ -33,7 +35,14 @@
 // the key index never forgets a key once stored, so memory grows with the number of
 // distinct keys ever used. Restart also resets the statistics and Connections/Requests.
 //
-// Requests are globally serialised by one mutex, as the reference server is
-// single-threaded. Each connection is served by one goroutine that parses frames
-// straight from its read buffer and writes the replies of a pipelined batch at once.
+// Requests are serialised by one mutex, as the reference server is single-threaded,
+// except that prefix commands (MGET, KEYS, MSET, MDEL, …) and the expiry and eviction
+// sweeps release it every millisecond, so one command over a large store does not stall
+// the other clients; such a command is then not atomic with respect to other
+// connections. Each connection is served by one goroutine that parses frames straight
+// from its read buffer (grown only as request bytes arrive) and writes the replies of a
+// pipelined batch together, as soon as they pass 256 KiB; while a write blocks it reads
+// nothing more, so a client that does not read its replies holds at most about one
+// maximal reply plus 256 KiB of the server's memory. A connection stops working at the
+// first write after its client left; Close returns promptly under any load.
 package gibsontest

@@ -29,22 +29,25 @@ func appendValue(out, b []byte) []byte {
 	return append(appendHeader(out, wire.CodeVal, wire.EncPlain, len(b)), b...)
 }
 
-// appendItem appends VAL with it's value: numbers as numbers, LZF decompressed.
-func appendItem(out []byte, it *item) []byte {
+// item appends VAL with it's value: numbers as numbers, LZF decompressed.
+func (r *request) item(it *item) {
 	switch it.enc {
 	case wire.EncNumber:
-		return appendNumber(out, it.num)
+		r.out = appendNumber(r.out, it.num)
 	case wire.EncLZF:
-		out = appendHeader(out, wire.CodeVal, wire.EncPlain, it.rawLen)
-		return lzfDecompress(out, it.data)
+		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, it.rawLen)
+		r.out = lzfDecompress(r.out, it.data)
+	default:
+		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(it.data))
+		r.plain(it.data)
 	}
-	return appendValue(out, it.data)
 }
 
 // kvalWriter builds a KVAL reply in place: header and count are patched by finish.
 type kvalWriter struct {
 	start int
 	count uint32
+	refs0 int // request.refBytes when the reply began
 }
 
 func beginKVal(out []byte) ([]byte, kvalWriter) {
@@ -72,26 +75,38 @@ func (w *kvalWriter) number(out []byte, k string, v int64) []byte {
 }
 
 // item appends one pair holding it's value (numbers as numbers, LZF decompressed).
-func (w *kvalWriter) item(out []byte, k string, it *item) []byte {
-	out = w.key(out, k)
+func (w *kvalWriter) item(r *request, k string, it *item) {
+	r.out = w.key(r.out, k)
 	switch it.enc {
 	case wire.EncNumber:
-		out = append(out, byte(wire.EncNumber), 8, 0, 0, 0)
-		return binary.LittleEndian.AppendUint64(out, uint64(it.num))
+		r.out = append(r.out, byte(wire.EncNumber), 8, 0, 0, 0)
+		r.out = binary.LittleEndian.AppendUint64(r.out, uint64(it.num))
 	case wire.EncLZF:
-		out = append(out, byte(wire.EncPlain))
-		out = binary.LittleEndian.AppendUint32(out, uint32(it.rawLen))
-		return lzfDecompress(out, it.data)
+		r.out = append(r.out, byte(wire.EncPlain))
+		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(it.rawLen))
+		r.out = lzfDecompress(r.out, it.data)
+	default:
+		r.out = append(r.out, byte(wire.EncPlain))
+		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(len(it.data)))
+		r.plain(it.data)
 	}
-	out = append(out, byte(wire.EncPlain))
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(it.data)))
-	return append(out, it.data...)
+}
+
+// body is the size of the body built so far; extra is what was added by reference.
+func (w *kvalWriter) body(out []byte, extra int) int {
+	return len(out) - w.start - wire.HeaderSize + extra
+}
+
+// over reports whether the body built so far is larger than maxBody.
+func (w *kvalWriter) over(out []byte, extra int, maxBody int64) bool {
+	return int64(w.body(out, extra)) > maxBody
 }
 
 // finish patches the header; it reports false (and drops the reply) when the body is
 // larger than maxBody, in which case the server closes the connection without a reply.
-func (w *kvalWriter) finish(out []byte, maxBody int64) ([]byte, bool) {
-	body := len(out) - w.start - wire.HeaderSize
+// extra is what the body holds by reference.
+func (w *kvalWriter) finish(out []byte, extra int, maxBody int64) ([]byte, bool) {
+	body := w.body(out, extra)
 	if int64(body) > maxBody {
 		return out[:w.start], false
 	}

@@ -3,6 +3,7 @@ package gibsontest
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ type Server struct {
 	conns      int64 // accepted since start
 	requests   int64
 
+	logger            *slog.Logger // nil: no logging
+	memWarn, slowWarn rateLimited
+
 	active atomic.Int32
 	faults atomic.Uint32
 	delay  atomic.Int64
@@ -49,9 +53,10 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	addr  string
-	cfg   Config
-	clock *time.Time
+	addr   string
+	cfg    Config
+	clock  *time.Time
+	logger *slog.Logger
 }
 
 // WithAddr makes the server listen on addr, in any form internal/addr accepts
@@ -90,7 +95,7 @@ func Start(opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{})}
+	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{}), logger: o.logger}
 	switch {
 	case o.addr != "":
 		network, address, err := addr.Parse(o.addr)
@@ -135,7 +140,9 @@ func (s *Server) reset() {
 // listen opens the listener and starts the accept loop and the cron.
 func (s *Server) listen() error {
 	if s.network == "unix" {
-		os.Remove(s.address) // like the reference server: a stale socket file is replaced
+		if err := clearStaleSocket(s.address); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen(s.network, s.address)
 	if err != nil {
@@ -152,6 +159,22 @@ func (s *Server) listen() error {
 	s.cmu.Unlock()
 	go s.acceptLoop(ln, s.stop)
 	go s.cronLoop(s.stop)
+	return nil
+}
+
+// clearStaleSocket removes the socket file at path when nothing answers on it (left by a
+// server that died), and refuses when a server does: replacing the file would leave that
+// server running but unreachable. Files that are not sockets are left alone.
+func clearStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 {
+		return nil
+	}
+	if nc, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		nc.Close()
+		return fmt.Errorf("listen on %s: address in use: a server already answers on this socket (stop it, or choose another path)", addr.String("unix", path))
+	}
+	os.Remove(path)
 	return nil
 }
 
@@ -245,6 +268,7 @@ func (s *Server) acceptLoop(ln net.Listener, stop chan struct{}) {
 		}
 		if int(s.active.Load()) >= s.cfg.MaxClients {
 			nc.Close() // max_clients: accepted and closed at once
+			s.debug("connection refused: max_clients reached", slog.Int("max_clients", s.cfg.MaxClients))
 			continue
 		}
 		if tc, ok := nc.(*net.TCPConn); ok && s.cfg.MaxIdleTime > 0 {
@@ -262,6 +286,7 @@ func (s *Server) acceptLoop(ln net.Listener, stop chan struct{}) {
 		s.wg.Add(1)
 		s.cmu.Unlock()
 		s.active.Add(1)
+		s.debug("connection opened", slog.String("remote", remoteName(nc)), slog.Int("active", int(s.active.Load())))
 		s.mu.Lock()
 		s.conns++
 		s.mu.Unlock()

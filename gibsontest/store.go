@@ -37,8 +37,8 @@ type store struct {
 	tree *trie
 	n    int64 // items stored, expired-but-unpurged included
 	ncmp int64 // items stored compressed
-	mem  int64 // used-memory estimate: keys, stored values, ItemOverhead per item
-	peak int64
+	mem  int64 // what the items hold: ItemOverhead plus the value's heap block each
+	peak int64 // highest used()
 
 	firstSeen, lastSeen int64
 	comprAvg            float64
@@ -49,8 +49,14 @@ type store struct {
 
 func newStore() *store { return &store{tree: newTrie()} }
 
+// used is the memory figure compared with max_memory and reported as memory_used: the
+// items and the key index (trie nodes, keys, map), which, as in the reference server,
+// keeps every key ever stored.
+func (st *store) used() int64 { return st.mem + st.tree.bytes }
+
+// footprint is what n's item holds on the heap (the key is counted with the node).
 func (st *store) footprint(n *node) int64 {
-	return int64(len(n.key)) + n.it.size() + ItemOverhead
+	return ItemOverhead + allocSize(len(n.it.data))
 }
 
 // put stores it under n, replacing and freeing any old item.
@@ -64,7 +70,7 @@ func (st *store) put(n *node, it *item) {
 		st.ncmp++
 	}
 	st.mem += st.footprint(n)
-	st.peak = max(st.peak, st.mem)
+	st.peak = max(st.peak, st.used())
 	if st.firstSeen == 0 {
 		st.firstSeen = it.created
 	}
@@ -91,7 +97,7 @@ func (st *store) setNumber(n *node, v int64) {
 	}
 	n.it.data, n.it.num, n.it.enc = nil, v, wire.EncNumber
 	st.mem += st.footprint(n)
-	st.peak = max(st.peak, st.mem)
+	st.peak = max(st.peak, st.used())
 }
 
 // newText builds a plain or LZF item for value as SET and MSET store it: LZF when value

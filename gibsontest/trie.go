@@ -6,6 +6,8 @@ package gibsontest
 // splitting an edge keeps the existing continuation first, which is exactly the branch
 // that was created earlier. Nodes are never removed, so deleted branches keep their place.
 
+import "slices"
+
 type node struct {
 	label string  // edge label from the parent; empty only for the root
 	key   string  // the full key this node spells
@@ -16,7 +18,17 @@ type node struct {
 type trie struct {
 	root  node
 	nodes map[string]*node // every node that ever held an item, for O(1) lookups
+	bytes int64            // what the nodes, their keys and the map hold (an estimate)
 }
+
+// Memory held per node, measured with the Go runtime (go1.26, amd64): the node record,
+// its slot in its parent's child list (append doubles: up to two pointers) and, for nodes
+// holding keys, its share of the map (entry plus load factor and doubling).
+const (
+	nodeBytes     = 64
+	kidSlotBytes  = 16
+	mapEntryBytes = 56
+)
 
 func newTrie() *trie { return &trie{nodes: make(map[string]*node)} }
 
@@ -36,12 +48,14 @@ func (t *trie) insert(key []byte) *node {
 			leaf := &node{label: rest, key: k}
 			n.kids = append(n.kids, leaf)
 			n = leaf
+			t.bytes += nodeBytes + kidSlotBytes + allocSize(len(k))
 			break
 		}
 		c := n.kids[i]
 		l := commonPrefix(c.label, rest)
 		if l < len(c.label) {
 			mid := &node{label: c.label[:l], key: c.key[:len(c.key)-len(c.label)+l], kids: []*node{c}}
+			t.bytes += nodeBytes + kidSlotBytes
 			c.label = c.label[l:]
 			n.kids[i] = mid
 			c = mid
@@ -49,6 +63,7 @@ func (t *trie) insert(key []byte) *node {
 		n, rest = c, rest[l:]
 	}
 	t.nodes[k] = n
+	t.bytes += mapEntryBytes
 	return n
 }
 
@@ -114,3 +129,22 @@ func (n *node) walk(fn func(n *node) bool) bool {
 	}
 	return true
 }
+
+// allocSize is the size of the heap block Go allocates for n bytes: its size classes up
+// to 32 KiB, whole 8 KiB pages above.
+func allocSize(n int) int64 {
+	if n == 0 {
+		return 0
+	}
+	if n > 32768 {
+		return int64((n + 8191) &^ 8191)
+	}
+	i, _ := slices.BinarySearch(sizeClasses[:], uint16(n))
+	return int64(sizeClasses[i])
+}
+
+var sizeClasses = [...]uint16{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224,
+	240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152,
+	1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528,
+	6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
+	20480, 21760, 24576, 27264, 28672, 32768}

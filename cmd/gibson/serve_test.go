@@ -43,11 +43,12 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 	conf := filepath.Join(dir, "gibson.conf")
 	os.WriteFile(conf, []byte("# shipped limits\nmax_key_size 1K\nmax_value_size 2096127\ncompression 4K\n"), 0o644)
 
-	var stderr syncBuffer
+	var stdout, stderr syncBuffer
 	started := make(chan *gibsontest.Server, 1)
 	exit := make(chan int, 1)
 	go func() {
-		exit <- serve([]string{"--listen", "unix://" + sock, "--config", conf, "--max_clients", "7", "--expired_cron=1s"}, &stderr,
+		exit <- serve([]string{"--listen", "unix://" + sock, "--config", conf, "--max_clients", "7", "--expired_cron=1s",
+			"--pidfile", filepath.Join(dir, "g.pid")}, &stdout, &stderr,
 			func(s *gibsontest.Server) { started <- s })
 	}()
 	var s *gibsontest.Server
@@ -62,8 +63,9 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 	if cfg.MaxKeySize != 1024 || cfg.MaxClients != 7 || cfg.ExpiredCron != time.Second || cfg.MaxMemory != gibsontest.DefaultConfig().MaxMemory {
 		t.Errorf("config = %+v", cfg)
 	}
-	if log := stderr.String(); !strings.Contains(log, "listening on unix://"+sock) || !strings.Contains(log, "max_key_size 1024") {
-		t.Errorf("start log %q", log)
+	if log := stdout.String(); !strings.Contains(log, "level=INFO msg=\"gibson serve started\"") ||
+		!strings.Contains(log, "addr=unix://"+sock) || !strings.Contains(log, "max_key_size=1024") {
+		t.Errorf("start log (logfile /dev/stdout by default) %q", log)
 	}
 	nc, err := net.Dial("unix", sock)
 	if err != nil {

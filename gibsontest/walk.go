@@ -1,0 +1,108 @@
+package gibsontest
+
+import (
+	"runtime"
+	"time"
+)
+
+// Prefix walks in bounded steps. The reference server is single-threaded, so one large
+// MGET or MDEL makes every other client wait for the whole walk; here a walk gives the
+// server lock up every walkHold, so other connections are served in between. A command
+// that walks is therefore not atomic: keys inserted or changed by other connections
+// during the walk may or may not be seen, as if they had come just before or after it.
+
+// walkHold is how long a walk keeps the server lock before letting others in.
+const walkHold = time.Millisecond
+
+// walkYielded, when set (tests), runs each time a walk has released the lock.
+var walkYielded func()
+
+// walkCheck is how many nodes without an item a walk visits between looks at the clock.
+const walkCheck = 8
+
+// cursor walks the nodes holding items under a prefix in trie order and can be resumed
+// after the lock was released: nodes are never removed, a split puts the new node in the
+// slot of the node it splits (whose kids keep their order), and new children are
+// appended, so a stack of (node, next child index) stays valid.
+type cursor struct {
+	stack []walkFrame
+}
+
+type walkFrame struct {
+	n    *node
+	next int // -1: the node itself is not visited yet; else the next child index
+}
+
+func (t *trie) cursor(prefix []byte) *cursor {
+	c := &cursor{}
+	if n := t.subtree(prefix); n != nil {
+		c.stack = append(c.stack, walkFrame{n, -1})
+	}
+	return c
+}
+
+// done reports whether the walk is over.
+func (c *cursor) done() bool { return len(c.stack) == 0 }
+
+// next visits up to budget nodes and returns the first that holds an item, or nil when
+// none of them did (the walk may be done: see done).
+func (c *cursor) next(budget int) *node {
+	for ; budget > 0 && len(c.stack) > 0; budget-- {
+		top := &c.stack[len(c.stack)-1]
+		if top.next < 0 {
+			top.next = 0
+			if top.n.it != nil {
+				return top.n
+			}
+			continue
+		}
+		if top.next < len(top.n.kids) {
+			kid := top.n.kids[top.next]
+			top.next++
+			c.stack = append(c.stack, walkFrame{kid, -1})
+			continue
+		}
+		c.stack[len(c.stack)-1] = walkFrame{}
+		c.stack = c.stack[:len(c.stack)-1]
+	}
+	return nil
+}
+
+// walkItems calls fn for every node holding an item under prefix, in trie order, until fn
+// returns false; s.mu must be held, and it is released for a moment every walkHold.
+// It reports false when the walk was cut short because stop closed or the store was
+// replaced (Restart) while the lock was released; fn must then not be called again.
+func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n *node) bool) bool {
+	st := s.st
+	cur := st.tree.cursor(prefix)
+	held := time.Now()
+	for !cur.done() {
+		// The clock is read after every item (the work per item is unbounded: a large
+		// value may be decompressed) and every walkCheck nodes without one.
+		if n := cur.next(walkCheck); n != nil && !fn(n) {
+			return true
+		}
+		if now := time.Now(); now.Sub(held) >= walkHold {
+			s.mu.Unlock()
+			runtime.Gosched()
+			if walkYielded != nil {
+				walkYielded()
+			}
+			s.mu.Lock()
+			if s.st != st || stopped(stop) {
+				return false
+			}
+			held = time.Now()
+		}
+	}
+	return true
+}
+
+func stopped(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
