@@ -532,7 +532,7 @@ func (c *BatchCommands) Dec(key string) *NumberHandle {
 	return res
 }
 
-// Lock queues LOCK <key> <d>: lock key against SET, DEL, INC and DEC for d (LockForever = until Unlock).
+// Lock queues LOCK <key> <d>: lock key against SET, DEL, INC and DEC for a number of seconds; -1 (LockForever) locks until UNLOCK.
 //
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
@@ -718,7 +718,7 @@ func (c *BatchCommands) MDec(prefix string) *CountHandle {
 	return res
 }
 
-// MLock queues MLOCK <prefix> <d>: lock every unlocked key under prefix for d; returns how many were newly locked.
+// MLock queues MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 //
