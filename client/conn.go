@@ -166,6 +166,7 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 	}
 	c.callers.Add(1)
 	defer c.callers.Add(-1)
+	verb := req.Verb // once abandoned, the reader may recycle req
 	cl := getCall(req)
 	self, st, err := c.enqueue(ctx, cl, frame)
 	if err != nil {
@@ -178,7 +179,7 @@ func (c *Conn) roundTrip(ctx context.Context, req *wire.Request) (wire.Reply, st
 	} else {
 		rep, st, err = c.wait(ctx, cl)
 	}
-	return rep, st, blameContext(ctx, req.Verb, st, err)
+	return rep, st, blameContext(ctx, verb, st, err)
 }
 
 // enqueue peeks at an idle socket, waits for in-flight budget, then queues cl and writes its
@@ -226,6 +227,7 @@ func (c *Conn) wait(ctx context.Context, cl *call) (wire.Reply, status, error) {
 // await blocks until cl completes or ctx ends. Unless it returns stAbandoned, the caller
 // owns cl again and recycles it.
 func (c *Conn) await(ctx context.Context, cl *call) (status, error) {
+	verb := cl.verb // once abandoned, the reader may recycle cl
 	if done := ctx.Done(); done == nil {
 		<-cl.done // a plain receive costs less than a select
 	} else if !cl.tryDone() {
@@ -233,7 +235,7 @@ func (c *Conn) await(ctx context.Context, cl *call) (status, error) {
 		case <-cl.done:
 		case <-done:
 			if c.abandon(cl) {
-				return stAbandoned, ctxError(cl.verb, ctx.Err())
+				return stAbandoned, ctxError(verb, ctx.Err())
 			}
 			<-cl.done // completed at the same moment: take the result
 		}
