@@ -243,6 +243,13 @@ func TestClientPendingCallsFailOnServerClose(t *testing.T) {
 		return cn.queue.len() == 10
 	})
 	waitFor(t, "the server to accept", func() bool { return s.ActiveConnections() == 1 })
+	// Queued is not written: a call whose frame never left would rightly go to a new
+	// connection and succeed, so wait until all ten are written.
+	waitFor(t, "ten requests written", func() bool {
+		cn.mu.Lock()
+		defer cn.mu.Unlock()
+		return cn.sent == cn.pushed
+	})
 	s.CloseClientConnections()
 	wg.Wait()
 	for i, err := range errs {
