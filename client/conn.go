@@ -61,7 +61,7 @@ type Conn struct {
 	silence      silence // finds a server that stopped answering; see WithReplyTimeout
 
 	// Owned by the holder of the write side.
-	writeDeadline time.Time // as last set on the socket; see armWrite
+	writeDeadline time.Time // as last set on the socket; see write
 
 	// selfRead: callers may read (nobody reads an idle connection); peek reports a close
 	// or stray bytes on an idle socket without blocking, before the first call after

@@ -225,7 +225,8 @@ func WithReplyTimeout(d time.Duration) Option {
 }
 
 // WithWriteTimeout bounds how long writing requests to a server that does not read them may
-// block (default DefaultWriteTimeout, 10 s). A write that passes it, or a large frame (over
+// block (default DefaultWriteTimeout, 10 s; the deadline is set once per timeout, not per
+// write, so a stuck write is found after between d and 2 d). A write that passes it, or a large frame (over
 // the in-flight cap) whose caller's context ends while it is written, closes the connection:
 // part of a frame may have been sent, and it cannot be taken back. Non-positive values keep
 // the default.

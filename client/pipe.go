@@ -153,8 +153,7 @@ func (c *Conn) flusher() {
 			buf, c.pending = c.pending, buf[:0]
 			upto := c.pushed
 			c.mu.Unlock()
-			c.armWrite(time.Time{})
-			n, err := c.nc.Write(buf)
+			n, err := c.write(buf)
 			if cap(buf) > 4*c.opts.maxInFlight {
 				buf = nil // do not keep a buffer grown by one huge frame
 			}
@@ -179,14 +178,17 @@ func (c *Conn) flusher() {
 // writeOwn writes the frame of a caller writing its own request. A frame larger than the
 // in-flight cap may block until the server reads it, so it honours the caller's context as
 // well as the write timeout; smaller frames fit the socket's buffer unless the server has
-// stopped reading, which the write timeout covers without a timer per call.
+// stopped reading, which the write timeout covers without a timer or a clock read per call.
 func (c *Conn) writeOwn(ctx context.Context, frame []byte) (int, error) {
 	if len(frame) <= c.opts.maxInFlight || ctx.Done() == nil {
-		c.armWrite(time.Time{})
-		return c.nc.Write(frame)
+		return c.write(frame)
 	}
-	limit, _ := ctx.Deadline()
-	c.armWrite(limit)
+	d := time.Now().Add(c.opts.writeTimeout)
+	limit, ok := ctx.Deadline()
+	if ok && limit.Before(d) {
+		d = limit
+	}
+	c.setWriteDeadline(d)
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		c.nc.SetWriteDeadline(time.Unix(1, 0)) // in the past: the write returns at once
@@ -195,27 +197,35 @@ func (c *Conn) writeOwn(ctx context.Context, frame []byte) (int, error) {
 	n, err := c.nc.Write(frame)
 	if !stop() {
 		<-fired
-		c.writeDeadline = time.Time{} // unknown now: armWrite sets it again
 	}
-	if err != nil && !limit.IsZero() && !time.Now().Before(limit) {
+	c.setWriteDeadline(time.Time{}) // write sets its own again
+	if err != nil && ctx.Err() == nil && ok && !time.Now().Before(limit) {
 		<-ctx.Done() // the context's deadline cut the write: let its timer catch up
 	}
 	return n, err
 }
 
-// armWrite makes sure the socket's write deadline is no later than limit (when set) and at
-// least half the write timeout away, setting it to the earlier of limit and a full write
-// timeout from now when it is not. Called by the holder of the write side.
-func (c *Conn) armWrite(limit time.Time) {
-	now := time.Now()
-	d := now.Add(c.opts.writeTimeout)
-	if !limit.IsZero() && limit.Before(d) {
-		d = limit
-	} else if cur := c.writeDeadline; !cur.IsZero() && !cur.Before(now.Add(c.opts.writeTimeout/2)) {
-		return
+// write writes buf within the write timeout. The deadline is set lazily, once per timeout
+// rather than per write: it may have been set long before this write began, so when it
+// passes the write gets one fresh timeout of its own before it is called stuck (a server
+// that stopped reading is found after between one and two timeouts). Called by the holder
+// of the write side.
+func (c *Conn) write(buf []byte) (int, error) {
+	if c.writeDeadline.IsZero() {
+		c.setWriteDeadline(time.Now().Add(c.opts.writeTimeout))
 	}
-	c.nc.SetWriteDeadline(d)
-	c.writeDeadline = d
+	n, err := c.nc.Write(buf)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.setWriteDeadline(time.Now().Add(c.opts.writeTimeout))
+		m, err2 := c.nc.Write(buf[n:])
+		n, err = n+m, err2
+	}
+	return n, err
+}
+
+func (c *Conn) setWriteDeadline(t time.Time) {
+	c.nc.SetWriteDeadline(t)
+	c.writeDeadline = t
 }
 
 // writeCause says why a write failed: the caller's context (which only writeOwn watches),
