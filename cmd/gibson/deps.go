@@ -95,3 +95,11 @@ func (a *app) benchBatcher(ctx context.Context, cfg benchConfig) (func() benchBa
 	}
 	return newBatch, func() { _ = cl.Close() }, nil
 }
+
+// batchOf returns a new batch on c, or nil when c (a test's stand-in) has none.
+func batchOf(c conn) *client.Batch {
+	if bc, ok := c.(interface{ Batch() *client.Batch }); ok {
+		return bc.Batch()
+	}
+	return nil
+}
