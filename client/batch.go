@@ -266,4 +266,6 @@ type (
 	KeyListHandle = generated.KeyListHandle
 	// StatsHandle is the result of a batched Stats: Result() (Stats, error).
 	StatsHandle = generated.StatsHandle
+	// ReplyHandle is the result of a batched raw Do: Result() (wire.Reply, error), as Conn.Do.
+	ReplyHandle = generated.ReplyHandle
 )

@@ -59,6 +59,7 @@ func emitBatch(f *jen.File, s *Spec) {
 	for _, k := range kinds {
 		emitHandle(f, k, users[k])
 	}
+	emitReplyHandle(f)
 	emitSlab(f)
 
 	fields := []jen.Code{jen.Id("b").Id("Batcher"), jen.Id("limits").Add(wq("Limits"))}
@@ -67,6 +68,8 @@ func emitBatch(f *jen.File, s *Spec) {
 		fields = append(fields, jen.Id(slabField(k)).Id("slab").Types(jen.Id(handleNames[k])))
 		resets = append(resets, jen.Id("bc").Dot(slabField(k)).Dot("reset").Call())
 	}
+	fields = append(fields, jen.Id("rawHandles").Id("slab").Types(jen.Id("ReplyHandle")))
+	resets = append(resets, jen.Id("bc").Dot("rawHandles").Dot("reset").Call())
 	f.Comment("BatchCommands carries one batch method per typed method of Commands, with the same")
 	f.Comment("parameters minus ctx. Each checks its arguments exactly as the typed method does, queues")
 	f.Comment("the request on the Batcher and returns a handle whose Result (or Err) gives what the typed")
@@ -89,6 +92,79 @@ func emitBatch(f *jen.File, s *Spec) {
 			emitBatchMethod(f, m)
 		}
 	}
+	emitBatchDo(f)
+}
+
+// emitReplyHandle emits the handle of a raw batched command (BatchCommands.Do): the reply
+// as it came, with the error Conn.Do would return for it.
+func emitReplyHandle(f *jen.File) {
+	recv := jen.Id("h").Op("*").Id("ReplyHandle")
+	f.Comment("ReplyHandle is the pending result of a raw batched command, as returned by BatchCommands.Do.")
+	f.Comment("It is valid until the batch is reset.")
+	f.Type().Id("ReplyHandle").Struct(
+		jen.Id("verb").String(),
+		jen.Id("done").Bool(),
+		jen.Id("err").Error(),
+		jen.Id("res").Add(wq("Reply")),
+	)
+	f.Func().Params(recv).Id("deliver").Params(jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
+		jen.If(jen.Id("h").Dot("done")).Block(jen.Return()),
+		jen.Id("h").Dot("done").Op("=").True(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("h").Dot("err").Op("=").Err(), jen.Return()),
+		jen.Id("h").Dot("res").Op("=").Add(wq("Reply")).Values(jen.Dict{
+			jen.Id("Code"):     jen.Id("rep").Dot("Code"),
+			jen.Id("Encoding"): jen.Id("rep").Dot("Encoding"),
+			jen.Id("Data"):     jen.Qual("bytes", "Clone").Call(jen.Id("rep").Dot("Data")),
+		}),
+		jen.If(wq("CodeError").Call(jen.Id("rep").Dot("Code")).Op("!=").Nil()).Block(
+			jen.Id("h").Dot("err").Op("=").Add(wq("ReplyError")).Call(jen.Id("h").Dot("verb"), jen.Id("h").Dot("res")),
+		),
+	)
+	f.Comment("Result returns the reply, its Data a copy owned by the caller, and for an error reply code")
+	f.Comment("the matching error, exactly as client.Conn.Do does; if the batch could not run, the zero")
+	f.Comment("reply and its error. Before the batch has run it returns an error matching")
+	f.Comment("wire.ErrInvalidArgument, unless the command was refused when queued.")
+	f.Func().Params(recv).Id("Result").Params().Params(wq("Reply"), jen.Error()).Block(
+		jen.If(jen.Op("!").Id("h").Dot("done")).Block(jen.Return(wq("Reply").Values(), jen.Id("notRun").Call(jen.Id("h").Dot("verb")))),
+		jen.Return(jen.Id("h").Dot("res"), jen.Id("h").Dot("err")),
+	)
+}
+
+// emitBatchDo emits BatchCommands.Do, the raw batched command for callers holding an opcode
+// and byte arguments (the CLI, the benchmark).
+func emitBatchDo(f *jen.File) {
+	fail := func(verb, err jen.Code) []jen.Code {
+		return []jen.Code{
+			jen.Id("res").Dot("deliver").Call(wq("Reply").Values(), wq("Errorf").Call(wq("ErrInvalidArgument"), verb, err)),
+			jen.Return(jen.Id("res")),
+		}
+	}
+	for _, line := range []string{
+		"Do queues a raw request: op with args joined by spaces, exactly as given, like client.Conn.Do",
+		"(no validation beyond max_request_size, so arguments must not contain spaces except in a",
+		"command's last argument). Opcodes outside the spec, which the server would answer by closing",
+		"the connection, and commands flagged closes (END), which would close it under the rest of",
+		"the batch, are refused: the handle carries an error matching wire.ErrInvalidArgument at once",
+		"and nothing is queued.",
+	} {
+		f.Comment(line)
+	}
+	f.Func().Params(jen.Id("c").Op("*").Id("BatchCommands")).Id("Do").Params(jen.Id("op").Add(wq("Opcode")), jen.Id("args").Op("...").Index().Byte()).Op("*").Id("ReplyHandle").Block(
+		jen.Id("res").Op(":=").Id("c").Dot("rawHandles").Dot("get").Call(),
+		jen.Id("cmd").Op(":=").Id("ByOpcode").Call(jen.Id("op")),
+		jen.If(jen.Id("cmd").Op("==").Nil()).Block(
+			append([]jen.Code{jen.Id("res").Dot("verb").Op("=").Id("op").Dot("String").Call()},
+				fail(jen.Id("res").Dot("verb"), jen.Lit("opcode %d is not a Gibson 1.2 command; the server would close the connection").Op(",").Uint16().Call(jen.Id("op")))...)...,
+		),
+		jen.Id("res").Dot("verb").Op("=").Id("cmd").Dot("Verb"),
+		jen.If(jen.Id("cmd").Dot("Flags").Op("&").Add(wq("FlagCloses")).Op("!=").Lit(0)).Block(
+			fail(jen.Id("cmd").Dot("Verb"), jen.Lit("%s would close the connection under the rest of the batch; send it on its own").Op(",").Id("cmd").Dot("Verb"))...,
+		),
+		jen.Id("req").Op(":=").Id("c").Dot("b").Dot("Request").Call(jen.Id("op"), jen.Id("cmd").Dot("Verb"), jen.Id("cmd").Dot("Flags")),
+		jen.For(jen.List(jen.Id("_"), jen.Id("a")).Op(":=").Range().Id("args")).Block(jen.Id("req").Dot("AppendBytes").Call(jen.Id("a"))),
+		jen.Id("c").Dot("b").Dot("Queue").Call(jen.Id("req"), jen.Id("res")),
+		jen.Return(jen.Id("res")),
+	)
 }
 
 // batchKinds returns the reply kinds of the spec's commands, in kind order.

@@ -3,6 +3,7 @@
 package generated
 
 import (
+	"bytes"
 	"github.com/gogibson/gogibson/wire"
 	"time"
 )
@@ -315,6 +316,45 @@ func (h *StatsHandle) Result() (Stats, error) {
 	return h.res, h.err
 }
 
+// ReplyHandle is the pending result of a raw batched command, as returned by BatchCommands.Do.
+// It is valid until the batch is reset.
+type ReplyHandle struct {
+	verb string
+	done bool
+	err  error
+	res  wire.Reply
+}
+
+func (h *ReplyHandle) deliver(rep wire.Reply, err error) {
+	if h.done {
+		return
+	}
+	h.done = true
+	if err != nil {
+		h.err = err
+		return
+	}
+	h.res = wire.Reply{
+		Code:     rep.Code,
+		Data:     bytes.Clone(rep.Data),
+		Encoding: rep.Encoding,
+	}
+	if wire.CodeError(rep.Code) != nil {
+		h.err = wire.ReplyError(h.verb, h.res)
+	}
+}
+
+// Result returns the reply, its Data a copy owned by the caller, and for an error reply code
+// the matching error, exactly as client.Conn.Do does; if the batch could not run, the zero
+// reply and its error. Before the batch has run it returns an error matching
+// wire.ErrInvalidArgument, unless the command was refused when queued.
+func (h *ReplyHandle) Result() (wire.Reply, error) {
+	if !h.done {
+		return wire.Reply{}, notRun(h.verb)
+	}
+	return h.res, h.err
+}
+
 // slab hands out handles from chunks that are kept across resets; a handle never moves.
 type slab[T any] struct {
 	chunks [][]T
@@ -365,6 +405,7 @@ type BatchCommands struct {
 	kvlistHandles  slab[KVListHandle]
 	keylistHandles slab[KeyListHandle]
 	statsHandles   slab[StatsHandle]
+	rawHandles     slab[ReplyHandle]
 }
 
 // InitBatch sets bc up to queue on b, checking arguments against limits, and empties it.
@@ -385,6 +426,7 @@ func ResetBatch(bc *BatchCommands) {
 	bc.kvlistHandles.reset()
 	bc.keylistHandles.reset()
 	bc.statsHandles.reset()
+	bc.rawHandles.reset()
 }
 
 // Set queues SET <ttl> <key> <value>: store value under key, replacing any unlocked item, with a TTL (0 = none).
@@ -991,5 +1033,32 @@ func (c *BatchCommands) End() *StatusHandle {
 	res := c.statusHandles.get()
 	res.verb = "END"
 	res.deliver(wire.Reply{}, wire.Errorf(wire.ErrInvalidArgument, "END", "END would close the connection under the rest of the batch; call End on its own"))
+	return res
+}
+
+// Do queues a raw request: op with args joined by spaces, exactly as given, like client.Conn.Do
+// (no validation beyond max_request_size, so arguments must not contain spaces except in a
+// command's last argument). Opcodes outside the spec, which the server would answer by closing
+// the connection, and commands flagged closes (END), which would close it under the rest of
+// the batch, are refused: the handle carries an error matching wire.ErrInvalidArgument at once
+// and nothing is queued.
+func (c *BatchCommands) Do(op wire.Opcode, args ...[]byte) *ReplyHandle {
+	res := c.rawHandles.get()
+	cmd := ByOpcode(op)
+	if cmd == nil {
+		res.verb = op.String()
+		res.deliver(wire.Reply{}, wire.Errorf(wire.ErrInvalidArgument, res.verb, "opcode %d is not a Gibson 1.2 command; the server would close the connection", uint16(op)))
+		return res
+	}
+	res.verb = cmd.Verb
+	if cmd.Flags&wire.FlagCloses != 0 {
+		res.deliver(wire.Reply{}, wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "%s would close the connection under the rest of the batch; send it on its own", cmd.Verb))
+		return res
+	}
+	req := c.b.Request(op, cmd.Verb, cmd.Flags)
+	for _, a := range args {
+		req.AppendBytes(a)
+	}
+	c.b.Queue(req, res)
 	return res
 }

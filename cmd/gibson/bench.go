@@ -37,6 +37,7 @@ type benchConfig struct {
 	tests    []string
 	keyspace int
 	conns    int
+	pipeline int // requests per batch (client) or per write/read round (raw); 1 = one at a time
 	lim      wire.Limits
 	raw      bool
 	compare  bool
@@ -218,6 +219,9 @@ Load:
   -t TESTS              comma-separated commands (default set,get); see gibson commands
   -r, --keyspace N      random keys out of N per test (default 1: one key)
   --conns N             connections (default: the client's pool size)
+  -P, --pipeline N      each caller sends its requests in batches of N, latency being
+                        the batch's round trip (default 1); with --raw, N frames per
+                        caller written per synchronous write/read round
   --max-key-size SIZE   the server's max_key_size (default 512, or from --config)
   --max-value-size SIZE the server's max_value_size (default 4096, or from --config);
                         -d above it needs a server, and this flag, that allow it
@@ -250,6 +254,8 @@ func (a *app) runBench(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.keyspace, "keyspace", 1, "")
 	fs.IntVar(&cfg.keyspace, "r", 1, "")
 	fs.IntVar(&cfg.conns, "conns", defaultBenchConns, "")
+	fs.IntVar(&cfg.pipeline, "P", 1, "")
+	fs.IntVar(&cfg.pipeline, "pipeline", 1, "")
 	fs.Var(&maxKey, "max-key-size", "")
 	fs.Var(&maxValue, "max-value-size", "")
 	fs.StringVar(&configFile, "config", "", "")
@@ -277,8 +283,8 @@ func (a *app) runBench(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return fail(2, "unexpected argument %q", fs.Arg(0))
 	}
-	if cfg.callers < 1 || cfg.requests < 1 || cfg.keyspace < 1 || cfg.conns < 1 {
-		return fail(2, "-c, -n, -r/--keyspace and --conns must be at least 1")
+	if cfg.callers < 1 || cfg.requests < 1 || cfg.keyspace < 1 || cfg.conns < 1 || cfg.pipeline < 1 {
+		return fail(2, "-c, -n, -r/--keyspace, --conns and -P/--pipeline must be at least 1")
 	}
 	formats := 0
 	for _, f := range []bool{cfg.json, cfg.csv, cfg.quiet} {
@@ -490,6 +496,8 @@ func (a *app) benchOne(ctx context.Context, cfg benchConfig, w *workload, mode s
 	)
 	if mode == "raw" {
 		hist, errs, elapsed, err = benchRaw(ctx, cfg, w, &done)
+	} else if cfg.pipeline > 1 {
+		hist, errs, elapsed, err = a.benchClientBatches(ctx, cfg, w, &done)
 	} else {
 		hist, errs, elapsed, err = a.benchClient(ctx, cfg, w, &done)
 	}
@@ -560,6 +568,63 @@ func (a *app) benchClient(ctx context.Context, cfg benchConfig, w *workload, don
 	return total, all, elapsed, nil
 }
 
+// benchClientBatches is benchClient with -P: each caller takes its next cfg.pipeline
+// requests and sends them as one client.Batch; every request of a batch is recorded with
+// the batch's round trip as its latency.
+func (a *app) benchClientBatches(ctx context.Context, cfg benchConfig, w *workload, done *atomic.Int64) (histogram, reasons, time.Duration, error) {
+	newBatch, closeClient, err := a.benchBatcher(ctx, cfg)
+	if err != nil {
+		return histogram{}, nil, 0, err
+	}
+	defer closeClient()
+	hists := make([]histogram, cfg.callers)
+	errs := make([]reasons, cfg.callers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	p := int64(cfg.pipeline)
+	start := time.Now()
+	for c := range cfg.callers {
+		wg.Add(1)
+		go func(h *histogram, nerr *reasons) {
+			defer wg.Done()
+			send := newBatch()
+			reqs := make([][][]byte, 0, p)
+			codes := make([]wire.Code, p)
+			errv := make([]error, p)
+			for {
+				i := next.Add(p) - p
+				if i >= int64(cfg.requests) {
+					return
+				}
+				n := min(p, int64(cfg.requests)-i)
+				reqs = reqs[:0]
+				for j := range n {
+					reqs = append(reqs, w.args[(i+j)%int64(len(w.args))])
+				}
+				t0 := time.Now()
+				send(ctx, w.cmd, reqs, codes[:n], errv[:n])
+				d := time.Since(t0)
+				for j := range n {
+					h.record(d)
+					if failedReply(codes[j], errv[j]) {
+						nerr.add(failReason(codes[j], errv[j]))
+					}
+				}
+				done.Add(n)
+			}
+		}(&hists[c], &errs[c])
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var total histogram
+	var all reasons
+	for i := range hists {
+		total.merge(&hists[i])
+		all.merge(errs[i])
+	}
+	return total, all, elapsed, nil
+}
+
 // failReason names a failed client call: the error reply's meaning, or the transport
 // error without its "gibson: VERB:" prefix.
 func failReason(code wire.Code, err error) string {
@@ -610,7 +675,11 @@ func benchHeader(cfg benchConfig) string {
 	if cfg.embedded {
 		where += " (embedded, in-process)"
 	}
-	return fmt.Sprintf("server %s; %d callers, %d connections, %d-byte values, keyspace %d", where, cfg.callers, cfg.conns, cfg.size, cfg.keyspace)
+	h := fmt.Sprintf("server %s; %d callers, %d connections, %d-byte values, keyspace %d", where, cfg.callers, cfg.conns, cfg.size, cfg.keyspace)
+	if cfg.pipeline > 1 {
+		h += fmt.Sprintf(", pipeline %d", cfg.pipeline)
+	}
+	return h
 }
 
 func writeBenchText(w io.Writer, cfg benchConfig, results []benchResult, ratios []benchRatio) error {
@@ -675,9 +744,10 @@ func writeBenchJSON(w io.Writer, cfg benchConfig, results []benchResult, ratios 
 		Conns     int           `json:"conns"`
 		ValueSize int           `json:"value_size"`
 		Keyspace  int           `json:"keyspace"`
+		Pipeline  int           `json:"pipeline"`
 		Results   []benchResult `json:"results"`
 		Compare   []benchRatio  `json:"compare,omitempty"`
-	}{cfg.addr, cfg.embedded, cfg.callers, cfg.conns, cfg.size, cfg.keyspace, results, ratios}
+	}{cfg.addr, cfg.embedded, cfg.callers, cfg.conns, cfg.size, cfg.keyspace, cfg.pipeline, results, ratios}
 	enc := json.NewEncoder(w)
 	return enc.Encode(doc)
 }

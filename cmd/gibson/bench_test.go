@@ -264,3 +264,47 @@ func TestBenchFlags(t *testing.T) {
 		}
 	}
 }
+
+// -P 16 sends every request exactly once, in batches (the last one short: 1000 is not a
+// multiple of 16), with the client and with --raw: each INC of the one key reaches the
+// server, so the key counts to 1000, and the JSON says the pipeline.
+func TestBenchPipeline(t *testing.T) {
+	for _, mode := range [][]string{{"-P", "16"}, {"--pipeline", "16", "--raw"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			srv := gibsontest.NewServer(t)
+			args := append([]string{"--addr", srv.Addr(), "-n", "1000", "-c", "3", "--conns", "2", "-t", "inc", "--json", "--keep"}, mode...)
+			before := srv.Requests()
+			r := testApp(t).benchRun(args...)
+			if r.code != 0 {
+				t.Fatalf("bench: %+v", r)
+			}
+			var doc struct {
+				Pipeline int
+				Results  []map[string]any
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatalf("%v: %s", err, r.stdout)
+			}
+			if doc.Pipeline != 16 || len(doc.Results) != 1 {
+				t.Fatalf("document %s: want pipeline 16 and one result", r.stdout)
+			}
+			if res := doc.Results[0]; res["requests"] != 1000.0 || res["errors"] != 0.0 {
+				t.Errorf("result %v; want 1000 requests, no errors", res)
+			}
+			if v, ok := srv.Get("gibson-bench:inc:000000000000"); !ok || string(v) != "1000" {
+				t.Errorf("the key counted to %q (%v), want 1000: not every INC was sent once", v, ok)
+			}
+			// 1000 INCs plus the setup (MUNLOCK, MDEL, SET): nothing sent twice or left out.
+			if n := srv.Requests() - before; n != 1003 {
+				t.Errorf("server processed %d requests, want 1003", n)
+			}
+		})
+	}
+}
+
+func TestBenchPipelineMustBePositive(t *testing.T) {
+	r := testApp(t).benchRun("-P", "0", "-n", "10")
+	if r.code != 2 || !strings.Contains(r.stderr, "-P/--pipeline must be at least 1") {
+		t.Errorf("-P 0: %+v", r)
+	}
+}

@@ -40,9 +40,7 @@ type benchCall func(ctx context.Context, cmd *generated.Command, args [][]byte) 
 // pipelined connections. Requests go through Client.Exec exactly as the typed methods
 // send them, minus decoding the reply.
 func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func(), error) {
-	cl, err := client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns),
-		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
-		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64)))
+	cl, err := dialBenchClient(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,4 +58,48 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 		return code, nil
 	}
 	return call, func() { _ = cl.Close() }, nil
+}
+
+func dialBenchClient(ctx context.Context, cfg benchConfig) (*client.Client, error) {
+	return client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns),
+		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
+		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64)))
+}
+
+// benchBatch sends reqs (the arguments of one cmd request each) as one batch and stores
+// each request's reply code and error in codes and errs, which are as long as reqs.
+type benchBatch func(ctx context.Context, cmd *generated.Command, reqs [][][]byte, codes []wire.Code, errs []error)
+
+// benchBatcher opens the client of gibson bench -P: as benchCaller's, and a factory of
+// batch senders, one per caller since a client.Batch is not safe for concurrent use.
+func (a *app) benchBatcher(ctx context.Context, cfg benchConfig) (func() benchBatch, func(), error) {
+	cl, err := dialBenchClient(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	newBatch := func() benchBatch {
+		b := cl.Batch()
+		var hs []*client.ReplyHandle
+		return func(ctx context.Context, cmd *generated.Command, reqs [][][]byte, codes []wire.Code, errs []error) {
+			b.Reset()
+			hs = hs[:0]
+			for _, args := range reqs {
+				hs = append(hs, b.Do(cmd.Op, args...))
+			}
+			_ = b.Exec(ctx) // a failed run's error is in every unanswered handle
+			for i, h := range hs {
+				rep, err := h.Result()
+				codes[i], errs[i] = rep.Code, err
+			}
+		}
+	}
+	return newBatch, func() { _ = cl.Close() }, nil
+}
+
+// batchOf returns a new batch on c, or nil when c (a test's stand-in) has none.
+func batchOf(c conn) *client.Batch {
+	if bc, ok := c.(interface{ Batch() *client.Batch }); ok {
+		return bc.Batch()
+	}
+	return nil
 }

@@ -59,10 +59,16 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 		callersLeft += window
 		quota := cfg.requests*callersLeft/cfg.callers - assigned
 		assigned += quota
+		// -P: the connection's callers' batches together, one synchronous round at a time.
+		round := max(1, min(window*cfg.pipeline, maxRawInFlight/maxFrame))
 		window = max(1, min(window, maxRawInFlight/maxFrame))
 		wg.Add(1)
 		go func(i, offset, quota, window int) {
 			defer wg.Done()
+			if cfg.pipeline > 1 {
+				errs[i], fails[i] = rawRounds(c, w, offset, quota, round, &hists[i], done)
+				return
+			}
 			errs[i], fails[i] = rawConn(c, w, offset, quota, window, &hists[i], done)
 		}(i, offset, quota, window)
 		offset += quota
@@ -81,7 +87,7 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 // rawConn sends quota frames on c, at most window unanswered, and reads their replies.
 func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, done *atomic.Int64) (reasons, error) {
 	if window == 1 {
-		return rawLockstep(c, w, offset, quota, h, done)
+		return rawRounds(c, w, offset, quota, 1, h, done)
 	}
 	tokens := make(chan struct{}, window)
 	for range window {
@@ -124,33 +130,47 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 	return nerr, errors.Join(err, <-writeErr)
 }
 
-// rawLockstep is rawConn for a window of one: each frame is written and its reply read by
-// one goroutine, so the sequential ceiling pays no hand-off between a writer and a reader.
-func rawLockstep(c net.Conn, w *workload, offset, quota int, h *histogram, done *atomic.Int64) (reasons, error) {
+// rawRounds sends quota frames on c in synchronous rounds of up to round frames: one
+// write, then all their replies read, each recorded with the round's round trip. One
+// goroutine does both, so the sequential ceiling (rounds of one) pays no hand-off between
+// a writer and a reader.
+func rawRounds(c net.Conn, w *workload, offset, quota, round int, h *histogram, done *atomic.Int64) (reasons, error) {
 	var r wire.Reader
 	var nerr reasons
-	for i := range quota {
+	var buf []byte
+	for i := 0; i < quota; {
+		n := min(round, quota-i)
+		out := w.frames[(offset+i)%len(w.frames)]
+		if n > 1 {
+			buf = buf[:0]
+			for j := range n {
+				buf = append(buf, w.frames[(offset+i+j)%len(w.frames)]...)
+			}
+			out = buf
+		}
 		start := time.Now()
-		if _, err := c.Write(w.frames[(offset+i)%len(w.frames)]); err != nil {
+		if _, err := c.Write(out); err != nil {
 			return nerr, err
 		}
-		for {
+		for got := 0; got < n; {
 			rep, ok, err := r.Next()
 			if err != nil {
 				return nerr, err
 			}
-			if ok {
-				h.record(time.Since(start))
-				if failedReply(rep.Code, nil) {
-					nerr.add(codeReason(rep.Code))
+			if !ok {
+				if _, err := r.Fill(c); err != nil {
+					return nerr, err
 				}
-				break
+				continue
 			}
-			if _, err := r.Fill(c); err != nil {
-				return nerr, err
+			h.record(time.Since(start))
+			if failedReply(rep.Code, nil) {
+				nerr.add(codeReason(rep.Code))
 			}
+			got++
 		}
-		done.Add(1)
+		done.Add(int64(n))
+		i += n
 	}
 	return nerr, nil
 }
