@@ -13,7 +13,8 @@ import (
 // the typed method's parameters minus the context (b.Get(key), b.Set(key, value, ttl),
 // b.MGet(prefix, limit), …; see generated.BatchCommands), returning a handle whose Result
 // (Err for commands that return only an error) gives exactly what the typed method would
-// have returned, once Exec has run.
+// have returned, once Exec has run. Do queues a raw request (an opcode and its arguments, as
+// Conn.Do sends it) and returns a ReplyHandle.
 //
 // A handle's error is its own: a miss, NaN, a locked key fail that handle only. Arguments
 // are checked when a command is queued; an invalid one is never sent, its handle holds the
