@@ -122,8 +122,10 @@ func (s *Server) flushPending(c *conn) bool {
 	start, n := time.Now(), c.req.pending()
 	ok := s.flush(c)
 	if waited := time.Since(start); ok && waited >= slowWrite {
-		s.slowWarn.warn(s.logger, "back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
-			slog.String("remote", remoteName(c.nc)), slog.Int("pending_bytes", n), slog.Duration("waited", waited))
+		if ok, missed := s.slowWarn.allow(s.logger); ok {
+			s.logger.Warn("back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
+				"remote", remoteName(c.nc), "pending_bytes", n, "waited", waited, "not_logged_since_last", missed)
+		}
 	}
 	return ok
 }
@@ -154,8 +156,10 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 	act := actReply
 	if cmd.memCheck && s.st.used() > s.cfg.MaxMemory {
 		req.status(wire.CodeMem)
-		s.memWarn.warn(s.logger, "max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
-			slog.Int64("memory_used", s.st.used()), slog.Int64("max_memory", s.cfg.MaxMemory))
+		if ok, missed := s.memWarn.allow(s.logger); ok {
+			s.logger.Warn("max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
+				"memory_used", s.st.used(), "max_memory", s.cfg.MaxMemory, "not_logged_since_last", missed)
+		}
 	} else if a, ok := splitPayload(cmd.shape, payload, int(s.cfg.MaxKeySize), int(s.cfg.MaxValueSize)); !ok {
 		req.status(wire.CodeErr)
 	} else {
