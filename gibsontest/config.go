@@ -12,9 +12,9 @@ import (
 
 // Config holds every directive of the reference server's gibson.conf (docs/protocol.md §8).
 // Field comments give the directive name; DefaultConfig returns the compiled defaults.
-// Sizes are in bytes, times are durations. Directives that only make sense for the C
-// daemon (Daemonize, PidFile, LogFile, LogLevel, LogFlushRate) are parsed and kept so
-// that a real gibson.conf loads, but the embedded server ignores them.
+// Sizes are in bytes, times are durations. The process-level directives (Daemonize,
+// PidFile, LogFile, LogLevel, LogFlushRate) are not used by Server itself (give it a
+// logger with WithLogger); "gibson serve" applies them and refuses Daemonize 1.
 type Config struct {
 	// UnixSocket (unix_socket) is the socket path; when set, the server listens there
 	// only. Start uses it when no WithAddr option is given.
@@ -58,7 +58,11 @@ type Config struct {
 	// MaxMemCron (max_mem_cron) is the period of the memory check and eviction.
 	MaxMemCron time.Duration
 
-	// Daemonize, PidFile, LogFile, LogLevel and LogFlushRate are accepted and ignored.
+	// Daemonize, PidFile, LogFile, LogLevel and LogFlushRate are for "gibson serve":
+	// daemonize must be 0 (run it under a service manager); pidfile is written at start
+	// and removed at exit; logfile is /dev/stdout, /dev/stderr or a file appended to
+	// (reopened on SIGHUP); loglevel 0 debug, 1 info, 2 warning, 3 and 4 error;
+	// logflushrate is how many log lines are buffered per write.
 	Daemonize    int
 	PidFile      string
 	LogFile      string

@@ -61,6 +61,7 @@ func (s *Server) serve(c *conn) {
 	}()
 	buf := make([]byte, readBufMin)
 	r, w, ran := 0, 0, 0
+	busy := time.Now() // since when the goroutine has run without waiting for input
 	for {
 		for w-r >= 4 {
 			n := int64(binary.LittleEndian.Uint32(buf[r:]))
@@ -86,7 +87,7 @@ func (s *Server) serve(c *conn) {
 				return
 			}
 			if ran++; ran%yieldEvery == 0 {
-				runtime.Gosched() // a busy pipeline must not keep other clients waiting for a CPU
+				busy = s.yield(busy)
 			}
 		}
 		if !s.flush(c) {
@@ -108,7 +109,11 @@ func (s *Server) serve(c *conn) {
 			w = copy(grown, buf[:w])
 			buf = grown
 		}
+		before := time.Now()
 		nr, err := c.nc.Read(buf[w:])
+		if after := time.Now(); after.Sub(before) >= parkedRead {
+			busy = after
+		}
 		w += nr
 		if err != nil && nr == 0 {
 			return
@@ -116,14 +121,38 @@ func (s *Server) serve(c *conn) {
 	}
 }
 
+// yield lets other goroutines run in a long pipelined batch. A connection whose input
+// never runs dry keeps its goroutine runnable, and then the Go scheduler looks for
+// network input (another client's PING) only every 10 ms; so after maxBusy without
+// waiting, the goroutine sleeps a moment, which makes the scheduler poll the network.
+// It returns the new start of the busy period.
+func (s *Server) yield(busy time.Time) time.Time {
+	now := time.Now()
+	if now.Sub(busy) < maxBusy {
+		runtime.Gosched()
+		return busy
+	}
+	time.Sleep(time.Microsecond)
+	return time.Now()
+}
+
+// maxBusy is how long a connection runs requests without waiting before it sleeps a
+// moment; parkedRead is how long a read must take to count as waiting for input.
+const (
+	maxBusy    = 2 * time.Millisecond
+	parkedRead = 20 * time.Microsecond
+)
+
 // flushPending writes replies that passed outBound in the middle of a pipelined batch;
 // a write that does not complete at once means the client is not reading (back-pressure).
 func (s *Server) flushPending(c *conn) bool {
 	start, n := time.Now(), c.req.pending()
 	ok := s.flush(c)
 	if waited := time.Since(start); ok && waited >= slowWrite {
-		s.slowWarn.warn(s.logger, "back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
-			slog.String("remote", remoteName(c.nc)), slog.Int("pending_bytes", n), slog.Duration("waited", waited))
+		if ok, missed := s.slowWarn.allow(s.logger); ok {
+			s.logger.Warn("back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
+				"remote", remoteName(c.nc), "pending_bytes", n, "waited", waited, "not_logged_since_last", missed)
+		}
 	}
 	return ok
 }
@@ -154,8 +183,10 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 	act := actReply
 	if cmd.memCheck && s.st.used() > s.cfg.MaxMemory {
 		req.status(wire.CodeMem)
-		s.memWarn.warn(s.logger, "max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
-			slog.Int64("memory_used", s.st.used()), slog.Int64("max_memory", s.cfg.MaxMemory))
+		if ok, missed := s.memWarn.allow(s.logger); ok {
+			s.logger.Warn("max_memory reached: "+cmd.verb+" refused with REPL_ERR_MEM",
+				"memory_used", s.st.used(), "max_memory", s.cfg.MaxMemory, "not_logged_since_last", missed)
+		}
 	} else if a, ok := splitPayload(cmd.shape, payload, int(s.cfg.MaxKeySize), int(s.cfg.MaxValueSize)); !ok {
 		req.status(wire.CodeErr)
 	} else {

@@ -23,24 +23,23 @@ type rateLimited struct {
 	missed int64
 }
 
-// warn logs msg unless a line of this kind was logged less than warnEvery ago, in which
-// case it only counts the event; the next line reports how many were not logged.
-func (r *rateLimited) warn(l *slog.Logger, msg string, attrs ...slog.Attr) {
-	if l == nil || !l.Enabled(context.Background(), slog.LevelWarn) {
-		return
+// allow reports whether a warning of this kind may be logged now and how many were
+// held back since the last one; otherwise it only counts the event. It allocates
+// nothing, so hot paths (every refused SET) can call it.
+func (r *rateLimited) allow(l *slog.Logger) (ok bool, missed int64) {
+	if l == nil {
+		return false, 0
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	now := time.Now()
 	if !r.last.IsZero() && now.Sub(r.last) < warnEvery {
 		r.missed++
-		r.mu.Unlock()
-		return
+		return false, 0
 	}
-	missed := r.missed
+	missed = r.missed
 	r.last, r.missed = now, 0
-	r.mu.Unlock()
-	attrs = append(attrs, slog.Int64("not_logged_since_last", missed))
-	l.LogAttrs(context.Background(), slog.LevelWarn, msg, attrs...)
+	return l.Enabled(context.Background(), slog.LevelWarn), missed
 }
 
 // debug logs at debug level when a logger is set and enabled for it.
