@@ -8,9 +8,10 @@ import (
 )
 
 // WithLogger makes the server log through l: connections opened and closed at debug
-// level; memory-limit refusals and back-pressure (a connection whose replies pile up
-// because its client does not read) at warn level, at most once per warnEvery each with
-// the number of events since the last line. Without it the server logs nothing.
+// level; memory-limit refusals and back-pressure (a write of pending replies that waits
+// 100 ms or more because the client does not read) at warn level, at most one line per
+// 10 s for each kind, with the number of events left out since the last one. Without it
+// the server logs nothing.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // warnEvery is the least time between two warnings of one kind.
