@@ -80,7 +80,7 @@ func TestHostileStalledReplyRetiresConnection(t *testing.T) {
 				h.StallAt(1)
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 				defer cancel()
-				err := within(t, "a Get whose reply never comes, with a 30ms deadline", 200*time.Millisecond, func() error {
+				err := within(t, "a Get whose reply never comes, with a 30ms deadline", time.Second, func() error {
 					_, err := c.Get(ctx, "k")
 					return err
 				})
@@ -205,7 +205,7 @@ func TestHostileLargeWriteToNonReader(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		err := within(t, "a 16 MiB Set to a server that stopped reading, 100ms deadline", 400*time.Millisecond, func() error {
+		err := within(t, "a 16 MiB Set to a server that stopped reading, 100ms deadline", time.Second, func() error {
 			return c.Set(ctx, "big", big, 0)
 		})
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -231,7 +231,7 @@ func TestHostileLargeWriteToNonReader(t *testing.T) {
 		}
 		cctx, ccancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, ccancel)
-		err = within(t, "a 16 MiB Set cancelled after 50ms", 400*time.Millisecond, func() error {
+		err = within(t, "a 16 MiB Set cancelled after 50ms", time.Second, func() error {
 			return c3.Set(cctx, "big", big, 0)
 		})
 		if !errors.Is(err, context.Canceled) {
@@ -302,10 +302,10 @@ func TestHostileDrippedReply(t *testing.T) {
 	hostiles(t, func(t *testing.T, h *gibsontest.Hostile) {
 		seed(t, h, "k", strings.Repeat("d", 40))
 		c := dialClient(t, h.Addr(), WithPoolSize(1))
-		h.DripNextReply(2 * time.Millisecond)
+		h.DripNextReply(30 * time.Millisecond) // the whole reply takes about 1.4 s
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		err := within(t, "a Get of a dripped reply with a 20ms deadline", 150*time.Millisecond, func() error {
+		err := within(t, "a Get of a dripped reply with a 20ms deadline", 700*time.Millisecond, func() error {
 			_, err := c.Get(ctx, "k")
 			return err
 		})
