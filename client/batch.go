@@ -25,7 +25,7 @@ import (
 // A Batch is not safe for concurrent use; use one per goroutine (Reset lets it be reused
 // with its buffers). Handles are valid until Reset.
 type Batch struct {
-	generated.BatchCommands
+	cmds generated.BatchCommands // the batch methods (commands_gen.go) queue through it
 
 	x       batchRunner
 	limits  *options
@@ -47,7 +47,7 @@ type batchRunner interface {
 
 func newBatch(x batchRunner, o *options) *Batch {
 	b := &Batch{x: x, limits: o, readOnly: true}
-	generated.InitBatch(&b.BatchCommands, b, o.limits)
+	generated.InitBatch(&b.cmds, b, o.limits)
 	return b
 }
 
@@ -84,6 +84,17 @@ func (b *Batch) Queue(req *wire.Request, h generated.Handle) {
 	b.readOnly = b.readOnly && req.Flags&wire.FlagReadOnly != 0
 }
 
+// Do queues a raw request, op with args joined by spaces, exactly as Conn.Do sends it, and
+// returns a handle whose Result is what Conn.Do returns. Opcodes outside Gibson 1.2 and END
+// are refused: the handle carries an error matching ErrInvalidArgument at once.
+func (b *Batch) Do(op Opcode, args ...[]byte) *ReplyHandle { return b.cmds.Do(op, args...) }
+
+// Opcode is a Gibson opcode, as Do and Batch.Do take it; the Op* constants name them.
+type Opcode = wire.Opcode
+
+// Reply is a raw reply, as Do returns it: its code, encoding and payload.
+type Reply = wire.Reply
+
 // Len returns the number of commands queued to be sent (refused ones are not counted).
 func (b *Batch) Len() int { return len(b.ends) }
 
@@ -115,7 +126,7 @@ func (b *Batch) Exec(ctx context.Context) error {
 // Reset empties the batch for reuse, keeping its buffers. Handles returned before are no
 // longer valid.
 func (b *Batch) Reset() {
-	generated.ResetBatch(&b.BatchCommands)
+	generated.ResetBatch(&b.cmds)
 	b.frames, b.ends = b.frames[:0], b.ends[:0]
 	clear(b.handles)
 	b.handles = b.handles[:0]

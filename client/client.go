@@ -28,7 +28,7 @@ import (
 // command, up to three times. End closes one of the Client's connections, which is then
 // replaced.
 type Client struct {
-	generated.Commands
+	cmds generated.Commands // the typed methods (commands_gen.go) run through Exec
 
 	ep    endpoint
 	opts  *options
@@ -86,7 +86,7 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	o := buildOptions(opts)
 	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
 	c.dialCtx, c.cancelDial = context.WithCancel(context.Background())
-	c.Commands = generated.Commands{X: c, Limits: o.limits}
+	c.cmds = generated.Commands{Executor: c, Limits: o.limits}
 	for range o.poolSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {

@@ -32,7 +32,7 @@ import (
 // before handing them out). A Conn never reconnects; Client and Pool replace broken
 // connections.
 type Conn struct {
-	generated.Commands
+	cmds generated.Commands // the typed methods (commands_gen.go) run through Exec
 
 	nc   net.Conn
 	ep   endpoint
@@ -107,7 +107,7 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 		c.reading = true
 		c.wake <- struct{}{}
 	}
-	c.Commands = generated.Commands{X: c, Limits: o.limits}
+	c.cmds = generated.Commands{Executor: c, Limits: o.limits}
 	c.wg.Add(2)
 	go c.readLoop()
 	go c.flusher()

@@ -38,7 +38,7 @@ type PoolConfig struct {
 // connections are shared by many callers at once; a Pool suits code that wants a connection
 // to itself (a sequence of commands, END).
 type Pool struct {
-	generated.Commands
+	cmds generated.Commands // the typed methods (commands_gen.go) run through Exec
 
 	ep       endpoint
 	opts     *options
@@ -70,7 +70,7 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 	}
 	o := buildOptions(opts)
 	p := &Pool{ep: ep, opts: o, min: cfg.MinSize, max: cfg.MaxSize, all: make(map[*Conn]bool)}
-	p.Commands = generated.Commands{X: p, Limits: o.limits}
+	p.cmds = generated.Commands{Executor: p, Limits: o.limits}
 	for range cfg.MinSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {

@@ -81,8 +81,8 @@ func emitCommands(f *jen.File, s *Spec) {
 	f.Comment("arguments against Limits first and returns an error wrapping wire.ErrInvalidArgument,")
 	f.Comment("sending nothing, when they would be truncated, split or misread by the server.")
 	f.Type().Id("Commands").Struct(
-		jen.Comment("X runs the requests."),
-		jen.Id("X").Id("Executor"),
+		jen.Comment("Executor runs the requests."),
+		jen.Id("Executor").Id("Executor"),
 		jen.Comment("Limits are the server limits the arguments are checked against."),
 		jen.Id("Limits").Add(wq("Limits")),
 	)
@@ -175,57 +175,16 @@ func emitMethod(f *jen.File, m Method) {
 
 	// Checks, in wire order; numeric arguments are converted to whole seconds first so that
 	// a key that shares the server's key budget with them (SET) knows how much is left.
-	var body []jen.Code
-	var used []jen.Code // length expressions of the payload before the current argument
-	encoded := map[string]jen.Code{}
-	for _, a := range c.Args {
-		verb, name := jen.Lit(c.Verb), jen.Lit(a.Name)
-		ret := jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...))
-		var length jen.Code
-		switch a.Kind {
-		case wire.ArgKey, wire.ArgPrefix:
-			usedExpr := jen.Lit(0)
-			if len(used) > 0 {
-				usedExpr = jen.Add(used[0])
-				for _, u := range used[1:] {
-					usedExpr = usedExpr.Op("+").Add(u)
-				}
-			}
-			body = append(body, jen.If(jen.Err().Op(":=").Id("c").Dot("Limits").Dot("CheckKey").Call(verb, name, jen.Id(a.Name), usedExpr), jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
-			encoded[a.Name] = jen.Id("req").Dot("AppendString").Call(jen.Id(a.Name))
-			length = jen.Len(jen.Id(a.Name)).Op("+").Lit(1)
-		case wire.ArgValue:
-			body = append(body, jen.If(jen.Err().Op(":=").Id("c").Dot("Limits").Dot("CheckValue").Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
-			encoded[a.Name] = jen.Id("req").Dot("AppendBytes").Call(jen.Id(a.Name))
-			length = jen.Len(jen.Id(a.Name)).Op("+").Lit(1)
-		case wire.ArgTTL, wire.ArgSeconds, wire.ArgLockSeconds:
-			conv := "Seconds"
-			if a.Kind == wire.ArgLockSeconds {
-				conv = "LockSeconds"
-			}
-			secs := a.Name + "Secs"
-			body = append(body, jen.List(jen.Id(secs), jen.Err()).Op(":=").Add(wq(conv)).Call(verb, name, jen.Id(a.Name)), ret)
-			encoded[a.Name] = jen.Id("req").Dot("AppendInt").Call(jen.Id(secs))
-			length = wq("IntLen").Call(jen.Id(secs)).Op("+").Lit(1)
-		case wire.ArgLimit:
-			body = append(body, jen.If(jen.Err().Op(":=").Add(wq("CheckLimit")).Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
-			enc := jen.Id("req").Dot("AppendInt").Call(jen.Int64().Call(jen.Id(a.Name)))
-			if a.Optional {
-				enc = jen.If(jen.Id(a.Name).Op(">").Lit(0)).Block(enc)
-			}
-			encoded[a.Name] = enc
-		case wire.ArgField:
-			encoded[a.Name] = jen.Id("req").Dot("AppendString").Call(jen.Lit(m.Field))
-			length = jen.Lit(len(m.Field) + 1)
+	body, encode := argChecks(m, jen.Id("c").Dot("Limits"), func(err jen.Code) []jen.Code {
+		if typ == nil {
+			return []jen.Code{jen.Return(err)}
 		}
-		used = append(used, length)
-	}
+		return []jen.Code{jen.Return(zero, err)}
+	})
 	body = append(body, jen.Id("req").Op(":=").Add(wq("NewRequest")).Call(jen.Id(opName(c)), jen.Lit(c.Verb), flagsExpr(c)))
-	for _, a := range c.Args {
-		body = append(body, encoded[a.Name])
-	}
+	body = append(body, encode...)
 	body = append(body,
-		jen.List(jen.Id("rep"), jen.Err()).Op(":=").Id("c").Dot("X").Dot("Exec").Call(jen.Id("ctx"), jen.Id("req")),
+		jen.List(jen.Id("rep"), jen.Err()).Op(":=").Id("c").Dot("Executor").Dot("Exec").Call(jen.Id("ctx"), jen.Id("req")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)),
 	)
 	decArgs := []jen.Code{jen.Lit(c.Verb), jen.Id("rep")}
@@ -386,7 +345,7 @@ var decoderBodies = map[wire.ReplyKind]func(*jen.File){
 				jen.Id("start").Op(":=").Len(jen.Id("buf")),
 				jen.Var().Id("err").Error(),
 				jen.If(jen.List(jen.Id("buf"), jen.Err()).Op("=").Add(wq("AppendValue")).Call(jen.Id("buf"), jen.Id("enc"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Nil(), wq("Wrap").Call(wq("ErrProtocol"), jen.Id("verb"), jen.Err())),
+					jen.Return(jen.Nil(), wq("WrapError").Call(wq("ErrProtocol"), jen.Id("verb"), jen.Err())),
 				),
 				jen.Id("kvs").Op("=").Append(jen.Id("kvs"), wq("KV").Values(jen.Dict{
 					jen.Id("Key"):   jen.String().Call(jen.Id("k")),

@@ -441,12 +441,12 @@ func ResetBatch(bc *BatchCommands) {
 func (c *BatchCommands) Set(key string, value []byte, ttl time.Duration) *StoredHandle {
 	res := c.storedHandles.get()
 	res.verb = "SET"
-	ttlSecs, err := wire.Seconds("SET", "ttl", ttl)
+	ttlSecs, err := c.limits.CheckTTL("SET", "ttl", ttl)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	if err := c.limits.CheckKey("SET", "key", key, wire.IntLen(ttlSecs)+1); err != nil {
+	if err := c.limits.CheckKey("SET", "key", key, wire.DecimalLen(ttlSecs)+1); err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
@@ -478,7 +478,7 @@ func (c *BatchCommands) TTL(key string, ttl time.Duration) *FoundHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	ttlSecs, err := wire.Seconds("TTL", "ttl", ttl)
+	ttlSecs, err := c.limits.CheckTTL("TTL", "ttl", ttl)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
@@ -590,7 +590,7 @@ func (c *BatchCommands) Lock(key string, d time.Duration) *FoundHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	dSecs, err := wire.LockSeconds("LOCK", "d", d)
+	dSecs, err := c.limits.CheckLock("LOCK", "d", d)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
@@ -662,7 +662,7 @@ func (c *BatchCommands) MTTL(prefix string, ttl time.Duration) *CountHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	ttlSecs, err := wire.Seconds("MTTL", "ttl", ttl)
+	ttlSecs, err := c.limits.CheckTTL("MTTL", "ttl", ttl)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
@@ -690,7 +690,7 @@ func (c *BatchCommands) MGet(prefix string, limit int) *KVListHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	if err := wire.CheckLimit("MGET", "limit", limit); err != nil {
+	if err := c.limits.CheckLimit("MGET", "limit", limit); err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
@@ -773,7 +773,7 @@ func (c *BatchCommands) MLock(prefix string, d time.Duration) *CountHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	dSecs, err := wire.LockSeconds("MLOCK", "d", d)
+	dSecs, err := c.limits.CheckLock("MLOCK", "d", d)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res

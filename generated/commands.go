@@ -20,8 +20,8 @@ type Executor interface {
 // arguments against Limits first and returns an error wrapping wire.ErrInvalidArgument,
 // sending nothing, when they would be truncated, split or misread by the server.
 type Commands struct {
-	// X runs the requests.
-	X Executor
+	// Executor runs the requests.
+	Executor Executor
 	// Limits are the server limits the arguments are checked against.
 	Limits wire.Limits
 }
@@ -33,11 +33,11 @@ type Commands struct {
 //
 // Server errors: wire.ErrMemoryLimit, wire.ErrServer, wire.ErrNaN, wire.ErrLocked.
 func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	ttlSecs, err := wire.Seconds("SET", "ttl", ttl)
+	ttlSecs, err := c.Limits.CheckTTL("SET", "ttl", ttl)
 	if err != nil {
 		return err
 	}
-	if err := c.Limits.CheckKey("SET", "key", key, wire.IntLen(ttlSecs)+1); err != nil {
+	if err := c.Limits.CheckKey("SET", "key", key, wire.DecimalLen(ttlSecs)+1); err != nil {
 		return err
 	}
 	if err := c.Limits.CheckValue("SET", "value", value); err != nil {
@@ -47,7 +47,7 @@ func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.D
 	req.AppendInt(ttlSecs)
 	req.AppendString(key)
 	req.AppendBytes(value)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -65,14 +65,14 @@ func (c *Commands) TTL(ctx context.Context, key string, ttl time.Duration) (bool
 	if err := c.Limits.CheckKey("TTL", "key", key, 0); err != nil {
 		return false, err
 	}
-	ttlSecs, err := wire.Seconds("TTL", "ttl", ttl)
+	ttlSecs, err := c.Limits.CheckTTL("TTL", "ttl", ttl)
 	if err != nil {
 		return false, err
 	}
 	req := wire.NewRequest(OpTTL, "TTL", wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendInt(ttlSecs)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -92,7 +92,7 @@ func (c *Commands) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	req := wire.NewRequest(OpGet, "GET", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (c *Commands) Delete(ctx context.Context, key string) (bool, error) {
 	}
 	req := wire.NewRequest(OpDelete, "DEL", wire.FlagIdempotent)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -132,7 +132,7 @@ func (c *Commands) Inc(ctx context.Context, key string) (int64, error) {
 	}
 	req := wire.NewRequest(OpInc, "INC", 0)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +152,7 @@ func (c *Commands) Dec(ctx context.Context, key string) (int64, error) {
 	}
 	req := wire.NewRequest(OpDec, "DEC", 0)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -171,14 +171,14 @@ func (c *Commands) Lock(ctx context.Context, key string, d time.Duration) (bool,
 	if err := c.Limits.CheckKey("LOCK", "key", key, 0); err != nil {
 		return false, err
 	}
-	dSecs, err := wire.LockSeconds("LOCK", "d", d)
+	dSecs, err := c.Limits.CheckLock("LOCK", "d", d)
 	if err != nil {
 		return false, err
 	}
 	req := wire.NewRequest(OpLock, "LOCK", 0)
 	req.AppendString(key)
 	req.AppendInt(dSecs)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -198,7 +198,7 @@ func (c *Commands) Unlock(ctx context.Context, key string) (bool, error) {
 	}
 	req := wire.NewRequest(OpUnlock, "UNLOCK", wire.FlagIdempotent)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -222,7 +222,7 @@ func (c *Commands) MSet(ctx context.Context, prefix string, value []byte) (int64
 	req := wire.NewRequest(OpMSet, "MSET", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	req.AppendBytes(value)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -238,14 +238,14 @@ func (c *Commands) MTTL(ctx context.Context, prefix string, ttl time.Duration) (
 	if err := c.Limits.CheckKey("MTTL", "prefix", prefix, 0); err != nil {
 		return 0, err
 	}
-	ttlSecs, err := wire.Seconds("MTTL", "ttl", ttl)
+	ttlSecs, err := c.Limits.CheckTTL("MTTL", "ttl", ttl)
 	if err != nil {
 		return 0, err
 	}
 	req := wire.NewRequest(OpMTTL, "MTTL", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	req.AppendInt(ttlSecs)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -264,7 +264,7 @@ func (c *Commands) MGet(ctx context.Context, prefix string, limit int) ([]wire.K
 	if err := c.Limits.CheckKey("MGET", "prefix", prefix, 0); err != nil {
 		return nil, err
 	}
-	if err := wire.CheckLimit("MGET", "limit", limit); err != nil {
+	if err := c.Limits.CheckLimit("MGET", "limit", limit); err != nil {
 		return nil, err
 	}
 	req := wire.NewRequest(OpMGet, "MGET", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
@@ -272,7 +272,7 @@ func (c *Commands) MGet(ctx context.Context, prefix string, limit int) ([]wire.K
 	if limit > 0 {
 		req.AppendInt(int64(limit))
 	}
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (c *Commands) MDelete(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMDelete, "MDEL", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -308,7 +308,7 @@ func (c *Commands) MInc(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMInc, "MINC", wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -326,7 +326,7 @@ func (c *Commands) MDec(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMDec, "MDEC", wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -342,14 +342,14 @@ func (c *Commands) MLock(ctx context.Context, prefix string, d time.Duration) (i
 	if err := c.Limits.CheckKey("MLOCK", "prefix", prefix, 0); err != nil {
 		return 0, err
 	}
-	dSecs, err := wire.LockSeconds("MLOCK", "d", d)
+	dSecs, err := c.Limits.CheckLock("MLOCK", "d", d)
 	if err != nil {
 		return 0, err
 	}
 	req := wire.NewRequest(OpMLock, "MLOCK", wire.FlagPrefix)
 	req.AppendString(prefix)
 	req.AppendInt(dSecs)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -367,7 +367,7 @@ func (c *Commands) MUnlock(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMUnlock, "MUNLOCK", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -385,7 +385,7 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpCount, "COUNT", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -399,7 +399,7 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 // Server errors: wire.ErrServer.
 func (c *Commands) Stats(ctx context.Context) (Stats, error) {
 	req := wire.NewRequest(OpStats, "STATS", wire.FlagReadOnly|wire.FlagIdempotent)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -413,7 +413,7 @@ func (c *Commands) Stats(ctx context.Context) (Stats, error) {
 // Server errors: wire.ErrServer.
 func (c *Commands) Ping(ctx context.Context) error {
 	req := wire.NewRequest(OpPing, "PING", wire.FlagReadOnly|wire.FlagIdempotent)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -434,7 +434,7 @@ func (c *Commands) MetaSize(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("size")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -455,7 +455,7 @@ func (c *Commands) MetaEncoding(ctx context.Context, key string) (int64, error) 
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("encoding")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -476,7 +476,7 @@ func (c *Commands) MetaAccess(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("access")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -497,7 +497,7 @@ func (c *Commands) MetaCreated(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("created")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -518,7 +518,7 @@ func (c *Commands) MetaTTL(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("ttl")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -539,7 +539,7 @@ func (c *Commands) MetaLeft(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("left")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -560,7 +560,7 @@ func (c *Commands) MetaLock(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("lock")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -580,7 +580,7 @@ func (c *Commands) Keys(ctx context.Context, prefix string) ([]string, error) {
 	}
 	req := wire.NewRequest(OpKeys, "KEYS", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -594,7 +594,7 @@ func (c *Commands) Keys(ctx context.Context, prefix string) ([]string, error) {
 // Server errors: wire.ErrServer.
 func (c *Commands) End(ctx context.Context) error {
 	req := wire.NewRequest(OpEnd, "END", wire.FlagCloses)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return err
 	}
