@@ -11,7 +11,7 @@ import (
 // one read of all their replies, on one connection, with one wake-up of the calling
 // goroutine instead of one per command. Every command of the spec has a batch method with
 // the typed method's parameters minus the context (b.Get(key), b.Set(key, value, ttl),
-// b.MGet(prefix, limit), …; see generated.BatchCommands), returning a handle whose Result
+// b.MGet(prefix, limit), …), returning a handle whose Result
 // (Err for commands that return only an error) gives exactly what the typed method would
 // have returned, once Exec has run. Do queues a raw request (an opcode and its arguments, as
 // Conn.Do sends it) and returns a ReplyHandle.
@@ -257,8 +257,8 @@ func (c *Conn) runFrom(ctx context.Context, b *Batch, from int) (done int, st st
 	return done, st, blameContext(ctx, "batch", st, err)
 }
 
-// The handle types of batch commands, one per reply kind; see generated.BatchCommands for
-// which command returns which.
+// The handle types of batch commands, one per reply kind; each batch method of Batch returns
+// its command's.
 type (
 	// StoredHandle is the result of a batched Set: Err.
 	StoredHandle = generated.StoredHandle

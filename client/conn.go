@@ -16,9 +16,8 @@ import (
 // automatically: concurrent calls are written back to back, coalesced into as few writes as
 // possible, and their replies are matched in order. A lone caller writes its own request and
 // reads its own reply, with no goroutine hop; concurrent callers are completed by whichever
-// goroutine is reading. Every typed command (Set, Get, MGet, MetaSize, …) is a method of
-// *Conn through the embedded generated.Commands, whose X and Limits fields must not be
-// changed.
+// goroutine is reading. Every command of the spec is a method of *Conn (Set, Get, MGet,
+// MetaSize, …), as of Client and Pool.
 //
 // A call whose context ends returns with an error matching the context's error as soon as
 // the deadline passes, or within a millisecond of a cancellation (at once when another

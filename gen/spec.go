@@ -2,7 +2,7 @@
 // validates it, and emits the generated package with jennifer.
 package gen
 
-//go:generate go run ../cmd/gibsongen -spec ../commands.yaml -out ../generated
+//go:generate go run ../cmd/gibsongen -spec ../commands.yaml -out ../generated -client ../client
 
 import (
 	"github.com/gogibson/gogibson/wire"
