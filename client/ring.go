@@ -516,3 +516,9 @@ func (r *Ring) Closed() bool { return r.closed.Load() }
 
 // unsafeString views b as a string without copying; the string must not outlive b.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// Do sends a raw request like Client.Do, routed as Exec routes typed commands; an opcode
+// that is not in the spec is refused, since the Ring could not route it.
+func (r *Ring) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+	return do(ctx, r, op, args)
+}
