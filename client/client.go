@@ -110,8 +110,9 @@ func (c *Client) Addr() string { return c.ep.display }
 // success the reply's Data stays valid until req.Release; on error req has been disposed of.
 func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
 	if !c.enter() {
-		req.Release()
-		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
+		err := &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
+		req.Release() // after reading req.Verb: a released request may be reused at once
+		return wire.Reply{}, err
 	}
 	defer c.leave()
 	s, cn := c.pick()

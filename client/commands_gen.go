@@ -740,6 +740,241 @@ func (p *Pool) End(ctx context.Context) error {
 	return p.cmds.End(ctx)
 }
 
+// Set runs SET <ttl> <key> <value>: store value under key, replacing any unlocked item, with a TTL (0 = none), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// The server echoes the stored value; Set returns ErrServer when the echo is shorter than
+// value (the server truncated it: its max_value_size is below the client's).
+//
+// Server errors: ErrMemoryLimit, ErrServer, ErrNaN, ErrLocked.
+func (r *Ring) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return r.cmds.Set(ctx, key, value, ttl)
+}
+
+// TTL runs TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns false when the key does not exist.
+//
+// Server errors: ErrServer, ErrNaN.
+func (r *Ring) TTL(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return r.cmds.TTL(ctx, key, ttl)
+}
+
+// Get runs GET <key>: return the value of key; number-encoded items come back as decimal text, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist or has expired.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) Get(ctx context.Context, key string) ([]byte, error) {
+	return r.cmds.Get(ctx, key)
+}
+
+// Delete runs DEL <key>: delete key, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns false when the key did not exist, and ErrLocked when the item is locked.
+//
+// Server errors: ErrServer, ErrLocked.
+func (r *Ring) Delete(ctx context.Context, key string) (bool, error) {
+	return r.cmds.Delete(ctx, key)
+}
+
+// Inc runs INC <key>: add 1 to the number stored under key and return the new value; a missing key becomes 1, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// A plain value that parses as a number is converted to a number item for good.
+//
+// Server errors: ErrServer, ErrNotFound, ErrLocked, ErrNaN.
+func (r *Ring) Inc(ctx context.Context, key string) (int64, error) {
+	return r.cmds.Inc(ctx, key)
+}
+
+// Dec runs DEC <key>: subtract 1 from the number stored under key and return the new value; a missing key becomes 1 (sic), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// A plain value that parses as a number is converted to a number item for good.
+//
+// Server errors: ErrServer, ErrNotFound, ErrLocked, ErrNaN.
+func (r *Ring) Dec(ctx context.Context, key string) (int64, error) {
+	return r.cmds.Dec(ctx, key)
+}
+
+// Lock runs LOCK <key> <d>: lock key against SET, DEL, INC and DEC for a number of seconds; -1 (LockForever) locks until UNLOCK, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns false when the key does not exist and ErrLocked when it is already locked.
+// Locking restarts the item's TTL countdown (the server measures both from one timestamp).
+//
+// Server errors: ErrServer, ErrNaN, ErrLocked.
+func (r *Ring) Lock(ctx context.Context, key string, d time.Duration) (bool, error) {
+	return r.cmds.Lock(ctx, key, d)
+}
+
+// Unlock runs UNLOCK <key>: remove the lock on key, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns false when the key does not exist.
+//
+// Server errors: ErrServer.
+func (r *Ring) Unlock(ctx context.Context, key string) (bool, error) {
+	return r.cmds.Unlock(ctx, key)
+}
+
+// MSet runs MSET <prefix> <value>: replace the value of every unlocked key under prefix, dropping their TTLs; returns how many changed, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It never creates keys and returns 0 when nothing changed.
+//
+// Server errors: ErrMemoryLimit, ErrServer.
+func (r *Ring) MSet(ctx context.Context, prefix string, value []byte) (int64, error) {
+	return r.cmds.MSet(ctx, prefix, value)
+}
+
+// MTTL runs MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer, ErrNaN.
+func (r *Ring) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int64, error) {
+	return r.cmds.MTTL(ctx, prefix, ttl)
+}
+
+// MGet runs MGET <prefix> [limit]: return the pairs under prefix in server order, at most limit of them (0 = all), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns an empty slice when nothing matches. Expired items use up the limit, so
+// fewer than limit pairs may come back while more live keys exist.
+//
+// Server errors: ErrServer, ErrNaN.
+func (r *Ring) MGet(ctx context.Context, prefix string, limit int) ([]wire.KV, error) {
+	return r.cmds.MGet(ctx, prefix, limit)
+}
+
+// MDelete runs MDEL <prefix>: delete every unlocked key under prefix; returns how many were deleted, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) MDelete(ctx context.Context, prefix string) (int64, error) {
+	return r.cmds.MDelete(ctx, prefix)
+}
+
+// MInc runs MINC <prefix>: add 1 to every unlocked number under prefix; returns how many changed, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) MInc(ctx context.Context, prefix string) (int64, error) {
+	return r.cmds.MInc(ctx, prefix)
+}
+
+// MDec runs MDEC <prefix>: subtract 1 from every unlocked number under prefix; returns how many changed, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) MDec(ctx context.Context, prefix string) (int64, error) {
+	return r.cmds.MDec(ctx, prefix)
+}
+
+// MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer, ErrNaN.
+func (r *Ring) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {
+	return r.cmds.MLock(ctx, prefix, d)
+}
+
+// MUnlock runs MUNLOCK <prefix>: unlock every key under prefix; returns how many keys matched, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) MUnlock(ctx context.Context, prefix string) (int64, error) {
+	return r.cmds.MUnlock(ctx, prefix)
+}
+
+// Count runs COUNT <prefix>: return how many live keys are under prefix (0 when none), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) Count(ctx context.Context, prefix string) (int64, error) {
+	return r.cmds.Count(ctx, prefix)
+}
+
+// Stats runs STATS: return the server's statistics, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) Stats(ctx context.Context) (Stats, error) {
+	return r.cmds.Stats(ctx)
+}
+
+// Ping runs PING: check that the server answers, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) Ping(ctx context.Context) error {
+	return r.cmds.Ping(ctx)
+}
+
+// MetaSize runs META <key> size: return the stored size of key's item in bytes: 8 for numbers, the compressed size for compressed items, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaSize(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaSize(ctx, key)
+}
+
+// MetaEncoding runs META <key> encoding: return how key's item is stored: 0 plain, 1 compressed, 2 number, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaEncoding(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaEncoding(ctx, key)
+}
+
+// MetaAccess runs META <key> access: return the Unix time key was last accessed, before this call, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaAccess(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaAccess(ctx, key)
+}
+
+// MetaCreated runs META <key> created: return the Unix time key was created or last given a TTL or lock, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaCreated(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaCreated(ctx, key)
+}
+
+// MetaTTL runs META <key> ttl: return key's stored TTL in seconds (-1 none), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaTTL(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaTTL(ctx, key)
+}
+
+// MetaLeft runs META <key> left: return the seconds key has left to live (-1 when it does not expire), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaLeft(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaLeft(ctx, key)
+}
+
+// MetaLock runs META <key> lock: return the lock time last set on key (0 unlocked, -1 forever); not the time remaining, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// It returns ErrNotFound when the key does not exist.
+//
+// Server errors: ErrServer, ErrNotFound.
+func (r *Ring) MetaLock(ctx context.Context, key string) (int64, error) {
+	return r.cmds.MetaLock(ctx, key)
+}
+
+// Keys runs KEYS <prefix>: return the keys under prefix in server order (empty when none), on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Expired keys the server has not purged yet are listed too.
+//
+// Server errors: ErrServer.
+func (r *Ring) Keys(ctx context.Context, prefix string) ([]string, error) {
+	return r.cmds.Keys(ctx, prefix)
+}
+
+// End runs END: ask the server to close this connection; it answers OK first, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Server errors: ErrServer.
+func (r *Ring) End(ctx context.Context) error {
+	return r.cmds.End(ctx)
+}
+
 // Set queues SET; see Client.Set for the command. Its handle's result is what Client.Set returns, once
 // Exec has run; an invalid argument completes it at once, and nothing is queued.
 func (b *Batch) Set(key string, value []byte, ttl time.Duration) *StoredHandle {

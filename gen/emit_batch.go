@@ -38,8 +38,10 @@ func emitBatch(f *jen.File, s *Spec) {
 	f.Type().Id("Handle").Interface(jen.Id("deliver").Params(jen.Id("rep").Add(wq("Reply")), jen.Err().Error()))
 
 	f.Comment("Deliver completes h with its reply, or with err when err is not nil (the reply is then")
-	f.Comment("ignored). rep.Data need stay valid only during the call: the handle decodes and copies it")
-	f.Comment("at once. A handle keeps its first completion; later ones are ignored.")
+	f.Comment("ignored, except by typed handles when err matches wire.ErrPartial: they decode the reply,")
+	f.Comment("what the shards that answered sent, and keep err). rep.Data need stay valid only during")
+	f.Comment("the call: the handle decodes and copies it at once. A handle keeps its first completion;")
+	f.Comment("later ones are ignored.")
 	f.Func().Id("Deliver").Params(jen.Id("h").Id("Handle"), jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
 		jen.Id("h").Dot("deliver").Call(jen.Id("rep"), jen.Err()),
 	)
@@ -216,8 +218,9 @@ func emitHandle(f *jen.File, k wire.ReplyKind, methods []string) {
 	f.Func().Params(recv).Id("deliver").Params(jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
 		jen.If(jen.Id("h").Dot("done")).Block(jen.Return()),
 		jen.Id("h").Dot("done").Op("=").True(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("h").Dot("err").Op("=").Err(), jen.Return()),
+		jen.If(jen.Err().Op("!=").Nil().Op("&&").Op("!").Add(wq("IsPartial")).Call(jen.Err())).Block(jen.Id("h").Dot("err").Op("=").Err(), jen.Return()),
 		set,
+		jen.If(jen.Id("h").Dot("err").Op("==").Nil()).Block(jen.Id("h").Dot("err").Op("=").Err()),
 	)
 
 	if typ == nil {

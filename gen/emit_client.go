@@ -23,10 +23,11 @@ var clientTypes = []struct{ name, recv, what string }{
 	{"Client", "c", "on one of the Client's connections"},
 	{"Conn", "c", "on this connection"},
 	{"Pool", "p", "on a connection acquired from the Pool for the call"},
+	{"Ring", "r", "on the key's shard, or on every live shard for a command the spec fans out"},
 }
 
 // GenerateClient renders the generated file of package client: the opcodes, and for Client,
-// Conn, Pool and Batch one documented method per command, forwarding to the generated
+// Conn, Pool, Ring and Batch one documented method per command, forwarding to the generated
 // commands the type holds. Users then find every command in `go doc client.Client` and never
 // need to import package generated.
 func GenerateClient(s *Spec) (map[string][]byte, error) {

@@ -10,7 +10,9 @@ import (
 
 // Executor runs one request and returns its reply. On success the reply's Data stays valid
 // until req.Release, which the caller then calls; on error the executor has disposed of req
-// (a request abandoned by a cancelled caller is released once its reply has been read).
+// (a request abandoned by a cancelled caller is released once its reply has been read),
+// except for an error matching wire.ErrPartial, which a sharding executor returns for a
+// command of route all with the merged reply of the shards that answered, as on success.
 // client.Conn, client.Client and test fakes implement it.
 type Executor interface {
 	Exec(ctx context.Context, req *wire.Request) (wire.Reply, error)
@@ -223,11 +225,14 @@ func (c *Commands) MSet(ctx context.Context, prefix string, value []byte) (int64
 	req.AppendString(prefix)
 	req.AppendBytes(value)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MSET", rep)
+	res, derr := decodeCount("MSET", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -246,11 +251,14 @@ func (c *Commands) MTTL(ctx context.Context, prefix string, ttl time.Duration) (
 	req.AppendString(prefix)
 	req.AppendInt(ttlSecs)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MTTL", rep)
+	res, derr := decodeCount("MTTL", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -273,11 +281,14 @@ func (c *Commands) MGet(ctx context.Context, prefix string, limit int) ([]wire.K
 		req.AppendInt(int64(limit))
 	}
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return nil, err
 	}
-	res, err := decodeKVList("MGET", rep)
+	res, derr := decodeKVList("MGET", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -291,11 +302,14 @@ func (c *Commands) MDelete(ctx context.Context, prefix string) (int64, error) {
 	req := wire.NewRequest(OpMDelete, "MDEL", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MDEL", rep)
+	res, derr := decodeCount("MDEL", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -309,11 +323,14 @@ func (c *Commands) MInc(ctx context.Context, prefix string) (int64, error) {
 	req := wire.NewRequest(OpMInc, "MINC", wire.FlagPrefix)
 	req.AppendString(prefix)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MINC", rep)
+	res, derr := decodeCount("MINC", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -327,11 +344,14 @@ func (c *Commands) MDec(ctx context.Context, prefix string) (int64, error) {
 	req := wire.NewRequest(OpMDec, "MDEC", wire.FlagPrefix)
 	req.AppendString(prefix)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MDEC", rep)
+	res, derr := decodeCount("MDEC", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -350,11 +370,14 @@ func (c *Commands) MLock(ctx context.Context, prefix string, d time.Duration) (i
 	req.AppendString(prefix)
 	req.AppendInt(dSecs)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MLOCK", rep)
+	res, derr := decodeCount("MLOCK", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -368,11 +391,14 @@ func (c *Commands) MUnlock(ctx context.Context, prefix string) (int64, error) {
 	req := wire.NewRequest(OpMUnlock, "MUNLOCK", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MUNLOCK", rep)
+	res, derr := decodeCount("MUNLOCK", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -386,11 +412,14 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 	req := wire.NewRequest(OpCount, "COUNT", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeNumber("COUNT", rep)
+	res, derr := decodeNumber("COUNT", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -400,11 +429,14 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 func (c *Commands) Stats(ctx context.Context) (Stats, error) {
 	req := wire.NewRequest(OpStats, "STATS", wire.FlagReadOnly|wire.FlagIdempotent)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return Stats{}, err
 	}
-	res, err := decodeStats("STATS", rep)
+	res, derr := decodeStats("STATS", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -414,10 +446,13 @@ func (c *Commands) Stats(ctx context.Context) (Stats, error) {
 func (c *Commands) Ping(ctx context.Context) error {
 	req := wire.NewRequest(OpPing, "PING", wire.FlagReadOnly|wire.FlagIdempotent)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return err
 	}
-	err = decodeStatus("PING", rep)
+	if derr := decodeStatus("PING", rep); derr != nil {
+		req.Release()
+		return derr
+	}
 	req.Release()
 	return err
 }
@@ -581,11 +616,14 @@ func (c *Commands) Keys(ctx context.Context, prefix string) ([]string, error) {
 	req := wire.NewRequest(OpKeys, "KEYS", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	rep, err := c.Executor.Exec(ctx, req)
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		return nil, err
 	}
-	res, err := decodeKeyList("KEYS", rep)
+	res, derr := decodeKeyList("KEYS", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 

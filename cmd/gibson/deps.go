@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gogibson/gogibson/client"
@@ -19,11 +20,18 @@ type dialOptions struct {
 
 // dialConn opens one client connection.
 func dialConn(ctx context.Context, address string, o dialOptions) (conn, error) {
-	c, err := client.DialConn(ctx, address,
-		client.WithDialTimeout(o.timeout),
+	opts := []client.Option{client.WithDialTimeout(o.timeout),
 		client.WithMaxKeySize(o.maxKeySize),
 		client.WithMaxValueSize(o.maxValueSize),
-		client.WithMaxRequestSize(o.maxRequestSize))
+		client.WithMaxRequestSize(o.maxRequestSize)}
+	if strings.Contains(address, ",") {
+		r, err := ringOf(ctx, address, append(opts, client.WithPoolSize(1))...)
+		if err != nil {
+			return nil, err
+		}
+		return ringConn{r}, nil
+	}
+	c, err := client.DialConn(ctx, address, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -60,10 +68,21 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 	return call, func() { _ = cl.Close() }, nil
 }
 
-func dialBenchClient(ctx context.Context, cfg benchConfig) (*client.Client, error) {
-	return client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns),
+// benchClient is what the bench drives: a Client, or a Ring when --addr lists several servers.
+type benchClient interface {
+	generated.Executor
+	Batch() *client.Batch
+	Close() error
+}
+
+func dialBenchClient(ctx context.Context, cfg benchConfig) (benchClient, error) {
+	opts := []client.Option{client.WithPoolSize(cfg.conns),
 		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
-		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64)))
+		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64))}
+	if strings.Contains(cfg.addr, ",") {
+		return ringOf(ctx, cfg.addr, opts...)
+	}
+	return client.Dial(ctx, cfg.addr, opts...)
 }
 
 // benchBatch sends reqs (the arguments of one cmd request each) as one batch and stores
