@@ -46,7 +46,7 @@ func BenchmarkRingGet1(b *testing.B) {
 	benchGetOver(b, r.Get)
 }
 
-func benchCount(b *testing.B, shards int) {
+func benchCount(b *testing.B, shards, keys int) {
 	ctx := context.Background()
 	m := map[string]string{}
 	for i := range shards {
@@ -57,23 +57,35 @@ func benchCount(b *testing.B, shards int) {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	for i := range 400 {
-		r.Set(ctx, fmt.Sprint("bench:", i), []byte("v"), 0)
+	bt := r.Batch()
+	for i := range keys {
+		bt.Set(fmt.Sprint("bench:", i), []byte("v"), 0)
+	}
+	if err := bt.Exec(ctx); err != nil {
+		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if n, err := r.Count(ctx, "bench:"); err != nil || n != 400 {
+		if n, err := r.Count(ctx, "bench:"); err != nil || n != int64(keys) {
 			b.Fatal(n, err)
 		}
 	}
 }
 
 // BenchmarkCountOneShard is one COUNT on one shard holding all 400 keys.
-func BenchmarkCountOneShard(b *testing.B) { benchCount(b, 1) }
+func BenchmarkCountOneShard(b *testing.B) { benchCount(b, 1, 400) }
 
-// BenchmarkRingCount4 is COUNT over four shards holding 100 keys each.
-func BenchmarkRingCount4(b *testing.B) { benchCount(b, 4) }
+// BenchmarkCountOneShardLarge is one COUNT on one shard holding 20 000 keys: the walk, not
+// the round trip, dominates.
+func BenchmarkCountOneShardLarge(b *testing.B) { benchCount(b, 1, 20000) }
+
+// BenchmarkRingCount4 is COUNT over four shards holding 100 keys each: four round trips
+// where CountOneShard makes one, on 2 cores, so it measures the fan-out's overhead.
+func BenchmarkRingCount4(b *testing.B) { benchCount(b, 4, 400) }
+
+// BenchmarkRingCount4Large is COUNT over four shards holding 5 000 keys each.
+func BenchmarkRingCount4Large(b *testing.B) { benchCount(b, 4, 20000) }
 
 // BenchmarkRingShardFor is choosing a key's shard among four.
 func BenchmarkRingShardFor(b *testing.B) {

@@ -76,13 +76,29 @@ func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n *node)
 	st := s.st
 	cur := st.tree.cursor(prefix)
 	held := time.Now()
+	last, every, since := held, 1, 0
 	for !cur.done() {
-		// The clock is read after every item (the work per item is unbounded: a large
-		// value may be decompressed) and every walkCheck nodes without one.
-		if n := cur.next(walkCheck); n != nil && !fn(n) {
+		n := cur.next(walkCheck)
+		if n != nil && !fn(n) {
 			return true
 		}
-		if now := time.Now(); now.Sub(held) >= walkHold {
+		// The clock is read every `every` items, and after walkCheck nodes without one. The
+		// work per item is unbounded (a large value may be decompressed) and a clock read
+		// costs as much as counting a few items, so every adapts: it doubles while the time
+		// between reads stays under walkHold/8 and halves when it passes walkHold/4.
+		if since++; n != nil && since < every {
+			continue
+		}
+		since = 0
+		now := time.Now()
+		switch d := now.Sub(last); {
+		case d < walkHold/8 && every < maxWalkEvery:
+			every *= 2
+		case d > walkHold/4 && every > 1:
+			every /= 2
+		}
+		last = now
+		if now.Sub(held) >= walkHold {
 			s.mu.Unlock()
 			runtime.Gosched()
 			if walkYielded != nil {
@@ -93,10 +109,14 @@ func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n *node)
 				return false
 			}
 			held = time.Now()
+			last = held
 		}
 	}
 	return true
 }
+
+// maxWalkEvery bounds how many items a walk handles between two clock reads.
+const maxWalkEvery = 256
 
 func stopped(ch <-chan struct{}) bool {
 	select {
