@@ -53,6 +53,8 @@ type Conn struct {
 	broken       *brokenCause
 	shut         bool // shutdown has run
 
+	frames, bytes uint64 // guarded by mu: frames queued and their bytes, for PoolStats
+
 	// Owned by the holder of the read role.
 	rd           wire.Reader
 	readDeadline time.Time // as last set on the socket; see boundRead
@@ -107,7 +109,7 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 		c.reading = true
 		c.wake <- struct{}{}
 	}
-	c.Commands = generated.Commands{X: c, Limits: o.limits}
+	c.Commands = generated.Commands{X: o.executor(c, ep), Limits: o.limits}
 	c.wg.Add(2)
 	go c.readLoop()
 	go c.flusher()
@@ -267,7 +269,7 @@ func (c *Conn) abandon(cl *call) bool {
 // would close the connection. The reply's Data is a copy owned by the caller. For an error
 // reply code Do returns the reply and the matching error (errors.Is(err, ErrNotFound), …).
 func (c *Conn) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, c, op, args)
+	return do(ctx, c.X, op, args)
 }
 
 func do(ctx context.Context, x generated.Executor, op wire.Opcode, args [][]byte) (wire.Reply, error) {
