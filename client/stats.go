@@ -250,3 +250,21 @@ func (p *Pool) PoolStats() PoolStats {
 	p.opts.stats.fill(&st)
 	return st
 }
+
+// PoolStats returns a snapshot of the connection's counters, as for a Client of one
+// connection: Open and Idle are 0 or 1, Active is the calls in progress, Redials stay 0 (a
+// Conn never reconnects). The counters belong to what dialled the connection: for a Conn
+// from DialConn its own; for one acquired from a Pool, the Pool's.
+func (c *Conn) PoolStats() PoolStats {
+	var st PoolStats
+	addLive(&st, c)
+	c.opts.stats.fill(&st)
+	st.Active = int64(c.callers.Load())
+	if !c.Closed() {
+		st.Open = 1
+		if c.load() == 0 {
+			st.Idle = 1
+		}
+	}
+	return st
+}

@@ -57,7 +57,7 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 		req.Release()
 		return code, nil
 	}
-	return call, func() { _ = cl.Close() }, nil
+	return call, func() { a.benchPool = cl.PoolStats(); _ = cl.Close() }, nil
 }
 
 func dialBenchClient(ctx context.Context, cfg benchConfig) (*client.Client, error) {
@@ -93,7 +93,7 @@ func (a *app) benchBatcher(ctx context.Context, cfg benchConfig) (func() benchBa
 			}
 		}
 	}
-	return newBatch, func() { _ = cl.Close() }, nil
+	return newBatch, func() { a.benchPool = cl.PoolStats(); _ = cl.Close() }, nil
 }
 
 // batchOf returns a new batch on c, or nil when c (a test's stand-in) has none.
