@@ -9,14 +9,14 @@ all: test
 
 ## generate: regenerate generated/ from commands.yaml
 generate:
-	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated
+	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -client client
 
 ## check: gofmt, go vet, and generated/ up to date
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -check
+	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -client client -check
 
 ## test: check, every test with the race detector, then the allocation tests without it
 ## (the race detector makes sync.Pool drop items, so allocation counts need their own pass),

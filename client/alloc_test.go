@@ -45,10 +45,10 @@ func TestAllocs(t *testing.T) {
 		cmds *generated.Commands
 		ctx  context.Context
 	}{
-		{"Conn", &conn.Commands, context.Background()},
-		{"Client", &cl.Commands, context.Background()},
-		{"Conn with a deadline", &conn.Commands, withTimeout},
-		{"Client with a cancellable context", &cl.Commands, withCancel},
+		{"Conn", &conn.cmds, context.Background()},
+		{"Client", &cl.cmds, context.Background()},
+		{"Conn with a deadline", &conn.cmds, withTimeout},
+		{"Client with a cancellable context", &cl.cmds, withCancel},
 	} {
 		ctx := x.ctx
 		get := testing.AllocsPerRun(500, func() {

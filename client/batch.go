@@ -11,7 +11,7 @@ import (
 // one read of all their replies, on one connection, with one wake-up of the calling
 // goroutine instead of one per command. Every command of the spec has a batch method with
 // the typed method's parameters minus the context (b.Get(key), b.Set(key, value, ttl),
-// b.MGet(prefix, limit), …; see generated.BatchCommands), returning a handle whose Result
+// b.MGet(prefix, limit), …), returning a handle whose Result
 // (Err for commands that return only an error) gives exactly what the typed method would
 // have returned, once Exec has run. Do queues a raw request (an opcode and its arguments, as
 // Conn.Do sends it) and returns a ReplyHandle.
@@ -25,7 +25,7 @@ import (
 // A Batch is not safe for concurrent use; use one per goroutine (Reset lets it be reused
 // with its buffers). Handles are valid until Reset.
 type Batch struct {
-	generated.BatchCommands
+	cmds generated.BatchCommands // the batch methods (commands_gen.go) queue through it
 
 	x       batchRunner
 	limits  *options
@@ -47,7 +47,7 @@ type batchRunner interface {
 
 func newBatch(x batchRunner, o *options) *Batch {
 	b := &Batch{x: o.batchRunner(x), limits: o, readOnly: true}
-	generated.InitBatch(&b.BatchCommands, b, o.limits)
+	generated.InitBatch(&b.cmds, b, o.limits)
 	return b
 }
 
@@ -84,6 +84,17 @@ func (b *Batch) Queue(req *wire.Request, h generated.Handle) {
 	b.readOnly = b.readOnly && req.Flags&wire.FlagReadOnly != 0
 }
 
+// Do queues a raw request, op with args joined by spaces, exactly as Conn.Do sends it, and
+// returns a handle whose Result is what Conn.Do returns. Opcodes outside Gibson 1.2 and END
+// are refused: the handle carries an error matching ErrInvalidArgument at once.
+func (b *Batch) Do(op Opcode, args ...[]byte) *ReplyHandle { return b.cmds.Do(op, args...) }
+
+// Opcode is a Gibson opcode, as Do and Batch.Do take it; the Op* constants name them.
+type Opcode = wire.Opcode
+
+// Reply is a raw reply, as Do returns it: its code, encoding and payload.
+type Reply = wire.Reply
+
 // Len returns the number of commands queued to be sent (refused ones are not counted).
 func (b *Batch) Len() int { return len(b.ends) }
 
@@ -115,7 +126,7 @@ func (b *Batch) Exec(ctx context.Context) error {
 // Reset empties the batch for reuse, keeping its buffers. Handles returned before are no
 // longer valid.
 func (b *Batch) Reset() {
-	generated.ResetBatch(&b.BatchCommands)
+	generated.ResetBatch(&b.cmds)
 	b.frames, b.ends = b.frames[:0], b.ends[:0]
 	clear(b.handles)
 	b.handles = b.handles[:0]
@@ -246,8 +257,8 @@ func (c *Conn) runFrom(ctx context.Context, b *Batch, from int) (done int, st st
 	return done, st, blameContext(ctx, "batch", st, err)
 }
 
-// The handle types of batch commands, one per reply kind; see generated.BatchCommands for
-// which command returns which.
+// The handle types of batch commands, one per reply kind; each batch method of Batch returns
+// its command's.
 type (
 	// StoredHandle is the result of a batched Set: Err.
 	StoredHandle = generated.StoredHandle

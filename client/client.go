@@ -28,7 +28,7 @@ import (
 // command, up to three times. End closes one of the Client's connections, which is then
 // replaced.
 type Client struct {
-	generated.Commands
+	cmds generated.Commands // the typed methods (commands_gen.go) run through Exec
 
 	ep    endpoint
 	opts  *options
@@ -86,7 +86,7 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	o := buildOptions(opts)
 	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
 	c.dialCtx, c.cancelDial = context.WithCancel(context.Background())
-	c.Commands = generated.Commands{X: o.executor(c, ep), Limits: o.limits}
+	c.cmds = generated.Commands{Executor: o.executor(c, ep), Limits: o.limits}
 	for range o.poolSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {
@@ -110,8 +110,9 @@ func (c *Client) Addr() string { return c.ep.display }
 // success the reply's Data stays valid until req.Release; on error req has been disposed of.
 func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
 	if !c.enter() {
-		req.Release()
-		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
+		err := &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
+		req.Release() // after reading req.Verb: a released request may be reused at once
+		return wire.Reply{}, err
 	}
 	defer c.leave()
 	s, cn := c.pick()
@@ -189,7 +190,7 @@ func (c *Client) pick() (*slot, *Conn) {
 
 // Do sends a raw request like Conn.Do, on one of the Client's connections.
 func (c *Client) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, c.X, op, args)
+	return do(ctx, c.cmds.Executor, op, args)
 }
 
 // enter registers a call in progress; it reports false, registering nothing, after Close.

@@ -16,9 +16,8 @@ import (
 // automatically: concurrent calls are written back to back, coalesced into as few writes as
 // possible, and their replies are matched in order. A lone caller writes its own request and
 // reads its own reply, with no goroutine hop; concurrent callers are completed by whichever
-// goroutine is reading. Every typed command (Set, Get, MGet, MetaSize, …) is a method of
-// *Conn through the embedded generated.Commands, whose X and Limits fields must not be
-// changed.
+// goroutine is reading. Every command of the spec is a method of *Conn (Set, Get, MGet,
+// MetaSize, …), as of Client and Pool.
 //
 // A call whose context ends returns with an error matching the context's error as soon as
 // the deadline passes, or within a millisecond of a cancellation (at once when another
@@ -32,7 +31,7 @@ import (
 // before handing them out). A Conn never reconnects; Client and Pool replace broken
 // connections.
 type Conn struct {
-	generated.Commands
+	cmds generated.Commands // the typed methods (commands_gen.go) run through Exec
 
 	nc   net.Conn
 	ep   endpoint
@@ -109,7 +108,7 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 		c.reading = true
 		c.wake <- struct{}{}
 	}
-	c.Commands = generated.Commands{X: o.executor(c, ep), Limits: o.limits}
+	c.cmds = generated.Commands{Executor: o.executor(c, ep), Limits: o.limits}
 	c.wg.Add(2)
 	go c.readLoop()
 	go c.flusher()
@@ -269,7 +268,7 @@ func (c *Conn) abandon(cl *call) bool {
 // would close the connection. The reply's Data is a copy owned by the caller. For an error
 // reply code Do returns the reply and the matching error (errors.Is(err, ErrNotFound), …).
 func (c *Conn) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, c.X, op, args)
+	return do(ctx, c.cmds.Executor, op, args)
 }
 
 func do(ctx context.Context, x generated.Executor, op wire.Opcode, args [][]byte) (wire.Reply, error) {

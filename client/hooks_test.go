@@ -328,3 +328,35 @@ func BenchmarkGetWithHook(b *testing.B) {
 		}
 	}
 }
+
+// A Ring's commands run the hooks of the shard they go to, with its address; a command
+// sent to every shard runs each shard's hooks once.
+func TestRingRunsShardHooks(t *testing.T) {
+	a, b := gibsontest.NewServer(t), gibsontest.NewServer(t)
+	r := &recorder{name: "r"}
+	ring, err := NewRing(context.Background(), RingConfig{Shards: map[string]string{"a": a.Addr(), "b": b.Addr()},
+		HeartbeatInterval: time.Millisecond}, WithHooks(r)) // heartbeats must not show
+	time.Sleep(20 * time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	r.mu.Lock()
+	r.log = nil
+	r.mu.Unlock()
+	ring.Get(context.Background(), "user:1")
+	addr := a.Addr()
+	if ring.ShardFor("user:1") == "b" {
+		addr = b.Addr()
+	}
+	if got := r.lines(); len(got) != 2 || got[0] != `r before GET GET key="user:1" has=true value="" addr=`+addr {
+		t.Fatalf("ring GET: %q", got)
+	}
+	r.mu.Lock()
+	r.log = nil
+	r.mu.Unlock()
+	ring.Count(context.Background(), "user:")
+	if n := len(r.lines()); n != 4 {
+		t.Fatalf("a COUNT over two shards: %d hook events, want 4: %q", n, r.lines())
+	}
+}

@@ -39,7 +39,7 @@ type PoolConfig struct {
 // connections are shared by many callers at once; a Pool suits code that wants a connection
 // to itself (a sequence of commands, END).
 type Pool struct {
-	generated.Commands
+	cmds generated.Commands // the typed methods (commands_gen.go) run through Exec
 
 	ep       endpoint
 	opts     *options
@@ -71,7 +71,7 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 	}
 	o := buildOptions(opts)
 	p := &Pool{ep: ep, opts: o, min: cfg.MinSize, max: cfg.MaxSize, all: make(map[*Conn]bool)}
-	p.Commands = generated.Commands{X: o.executor(p, ep), Limits: o.limits}
+	p.cmds = generated.Commands{Executor: o.executor(p, ep), Limits: o.limits}
 	for range cfg.MinSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {
@@ -243,7 +243,7 @@ func (p *Pool) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) 
 
 // Do sends a raw request like Conn.Do, on a connection acquired for the call.
 func (p *Pool) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, p.X, op, args)
+	return do(ctx, p.cmds.Executor, op, args)
 }
 
 // Size returns the number of open connections, free and in use, counting dials under way.

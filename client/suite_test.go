@@ -58,21 +58,21 @@ func newTarget(t *testing.T, kind, address string, sleep func(time.Duration)) ta
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		return target{&c.Commands, c.Do, sleep}
+		return target{&c.cmds, c.Do, sleep}
 	case "Pool":
 		p, err := NewPool(ctx, address, PoolConfig{MinSize: 1, MaxSize: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { p.Close() })
-		return target{&p.Commands, p.Do, sleep}
+		return target{&p.cmds, p.Do, sleep}
 	}
 	c, err := Dial(ctx, address)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return target{&c.Commands, c.Do, sleep}
+	return target{&c.cmds, c.Do, sleep}
 }
 
 func runSuite(t *testing.T, tg target) {

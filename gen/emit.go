@@ -71,7 +71,9 @@ func emitOpcodes(f *jen.File, s *Spec) {
 func emitCommands(f *jen.File, s *Spec) {
 	f.Comment("Executor runs one request and returns its reply. On success the reply's Data stays valid")
 	f.Comment("until req.Release, which the caller then calls; on error the executor has disposed of req")
-	f.Comment("(a request abandoned by a cancelled caller is released once its reply has been read).")
+	f.Comment("(a request abandoned by a cancelled caller is released once its reply has been read),")
+	f.Comment("except for an error matching wire.ErrPartial, which a sharding executor returns for a")
+	f.Comment("command of route all with the merged reply of the shards that answered, as on success.")
 	f.Comment("client.Conn, client.Client and test fakes implement it.")
 	f.Type().Id("Executor").Interface(
 		jen.Id("Exec").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("req").Op("*").Add(wq("Request"))).
@@ -81,8 +83,8 @@ func emitCommands(f *jen.File, s *Spec) {
 	f.Comment("arguments against Limits first and returns an error wrapping wire.ErrInvalidArgument,")
 	f.Comment("sending nothing, when they would be truncated, split or misread by the server.")
 	f.Type().Id("Commands").Struct(
-		jen.Comment("X runs the requests."),
-		jen.Id("X").Id("Executor"),
+		jen.Comment("Executor runs the requests."),
+		jen.Id("Executor").Id("Executor"),
 		jen.Comment("Limits are the server limits the arguments are checked against."),
 		jen.Id("Limits").Add(wq("Limits")),
 	)
@@ -175,65 +177,41 @@ func emitMethod(f *jen.File, m Method) {
 
 	// Checks, in wire order; numeric arguments are converted to whole seconds first so that
 	// a key that shares the server's key budget with them (SET) knows how much is left.
-	var body []jen.Code
-	var used []jen.Code // length expressions of the payload before the current argument
-	encoded := map[string]jen.Code{}
-	for _, a := range c.Args {
-		verb, name := jen.Lit(c.Verb), jen.Lit(a.Name)
-		ret := jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...))
-		var length jen.Code
-		switch a.Kind {
-		case wire.ArgKey, wire.ArgPrefix:
-			usedExpr := jen.Lit(0)
-			if len(used) > 0 {
-				usedExpr = jen.Add(used[0])
-				for _, u := range used[1:] {
-					usedExpr = usedExpr.Op("+").Add(u)
-				}
-			}
-			body = append(body, jen.If(jen.Err().Op(":=").Id("c").Dot("Limits").Dot("CheckKey").Call(verb, name, jen.Id(a.Name), usedExpr), jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
-			encoded[a.Name] = jen.Id("req").Dot("AppendString").Call(jen.Id(a.Name))
-			length = jen.Len(jen.Id(a.Name)).Op("+").Lit(1)
-		case wire.ArgValue:
-			body = append(body, jen.If(jen.Err().Op(":=").Id("c").Dot("Limits").Dot("CheckValue").Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
-			encoded[a.Name] = jen.Id("req").Dot("AppendBytes").Call(jen.Id(a.Name))
-			length = jen.Len(jen.Id(a.Name)).Op("+").Lit(1)
-		case wire.ArgTTL, wire.ArgSeconds, wire.ArgLockSeconds:
-			conv := "Seconds"
-			if a.Kind == wire.ArgLockSeconds {
-				conv = "LockSeconds"
-			}
-			secs := a.Name + "Secs"
-			body = append(body, jen.List(jen.Id(secs), jen.Err()).Op(":=").Add(wq(conv)).Call(verb, name, jen.Id(a.Name)), ret)
-			encoded[a.Name] = jen.Id("req").Dot("AppendInt").Call(jen.Id(secs))
-			length = wq("IntLen").Call(jen.Id(secs)).Op("+").Lit(1)
-		case wire.ArgLimit:
-			body = append(body, jen.If(jen.Err().Op(":=").Add(wq("CheckLimit")).Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
-			enc := jen.Id("req").Dot("AppendInt").Call(jen.Int64().Call(jen.Id(a.Name)))
-			if a.Optional {
-				enc = jen.If(jen.Id(a.Name).Op(">").Lit(0)).Block(enc)
-			}
-			encoded[a.Name] = enc
-		case wire.ArgField:
-			encoded[a.Name] = jen.Id("req").Dot("AppendString").Call(jen.Lit(m.Field))
-			length = jen.Lit(len(m.Field) + 1)
+	body, encode := argChecks(m, jen.Id("c").Dot("Limits"), func(err jen.Code) []jen.Code {
+		if typ == nil {
+			return []jen.Code{jen.Return(err)}
 		}
-		used = append(used, length)
-	}
+		return []jen.Code{jen.Return(zero, err)}
+	})
 	body = append(body, jen.Id("req").Op(":=").Add(wq("NewRequest")).Call(jen.Id(opName(c)), jen.Lit(c.Verb), flagsExpr(c)))
-	for _, a := range c.Args {
-		body = append(body, encoded[a.Name])
-	}
-	body = append(body,
-		jen.List(jen.Id("rep"), jen.Err()).Op(":=").Id("c").Dot("X").Dot("Exec").Call(jen.Id("ctx"), jen.Id("req")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)),
-	)
+	body = append(body, encode...)
 	decArgs := []jen.Code{jen.Lit(c.Verb), jen.Id("rep")}
 	if c.Reply == wire.ReplyStored {
 		decArgs = append(decArgs, jen.Len(jen.Id(storedArg(c))))
 	}
 	dec := jen.Id(decoderNames[c.Reply]).Call(decArgs...)
-	if typ == nil {
+	exec := jen.List(jen.Id("rep"), jen.Err()).Op(":=").Id("c").Dot("Executor").Dot("Exec").Call(jen.Id("ctx"), jen.Id("req"))
+	switch {
+	case c.Route == wire.RouteAll && typ == nil:
+		// A sharding executor answers a fanned-out command with what some shards answered and
+		// an error matching wire.ErrPartial; that reply is decoded like a whole one.
+		body = append(body, exec,
+			jen.If(jen.Err().Op("!=").Nil().Op("&&").Op("!").Add(wq("IsPartial")).Call(jen.Err())).Block(jen.Return(fail()...)),
+			jen.If(jen.Id("derr").Op(":=").Add(dec), jen.Id("derr").Op("!=").Nil()).Block(jen.Id("req").Dot("Release").Call(), jen.Return(jen.Id("derr"))),
+			jen.Id("req").Dot("Release").Call(), jen.Return(jen.Err()))
+	case c.Route == wire.RouteAll:
+		body = append(body, exec,
+			jen.If(jen.Err().Op("!=").Nil().Op("&&").Op("!").Add(wq("IsPartial")).Call(jen.Err())).Block(jen.Return(fail()...)),
+			jen.List(jen.Id("res"), jen.Id("derr")).Op(":=").Add(dec),
+			jen.Id("req").Dot("Release").Call(),
+			jen.If(jen.Id("derr").Op("!=").Nil()).Block(jen.Return(jen.Id("res"), jen.Id("derr"))),
+			jen.Return(jen.Id("res"), jen.Err()))
+	default:
+		body = append(body, exec, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
+	}
+	if c.Route == wire.RouteAll {
+		// emitted above
+	} else if typ == nil {
 		body = append(body, jen.Err().Op("=").Add(dec), jen.Id("req").Dot("Release").Call(), jen.Return(jen.Err()))
 	} else {
 		body = append(body, jen.List(jen.Id("res"), jen.Err()).Op(":=").Add(dec), jen.Id("req").Dot("Release").Call(), jen.Return(jen.Id("res"), jen.Err()))
@@ -386,7 +364,7 @@ var decoderBodies = map[wire.ReplyKind]func(*jen.File){
 				jen.Id("start").Op(":=").Len(jen.Id("buf")),
 				jen.Var().Id("err").Error(),
 				jen.If(jen.List(jen.Id("buf"), jen.Err()).Op("=").Add(wq("AppendValue")).Call(jen.Id("buf"), jen.Id("enc"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Nil(), wq("Wrap").Call(wq("ErrProtocol"), jen.Id("verb"), jen.Err())),
+					jen.Return(jen.Nil(), wq("WrapError").Call(wq("ErrProtocol"), jen.Id("verb"), jen.Err())),
 				),
 				jen.Id("kvs").Op("=").Append(jen.Id("kvs"), wq("KV").Values(jen.Dict{
 					jen.Id("Key"):   jen.String().Call(jen.Id("k")),
@@ -448,6 +426,18 @@ func emitStats(f *jen.File, s *Spec) {
 		),
 		jen.Return(jen.Id("s"), jen.Nil()),
 	)
+	var mcases []jen.Code
+	for _, st := range s.Stats {
+		if st.Merge != wire.StatFirst {
+			mcases = append(mcases, jen.Case(jen.Lit(st.Name)).Block(jen.Return(wq(statMergeNames[st.Merge]))))
+		}
+	}
+	f.Comment("StatMergeOf returns how the STATS entry name of several servers combines into one value,")
+	f.Comment("as the spec gives it; entries the spec does not list, and string entries, merge by first.")
+	f.Func().Id("StatMergeOf").Params(jen.Id("name").String()).Add(wq("StatMerge")).Block(
+		jen.Switch(jen.Id("name")).Block(mcases...),
+		jen.Return(wq("StatFirst")),
+	)
 	f.Comment("statInt parses a decimal statistic; text that is not a number gives 0 (All keeps it).")
 	f.Func().Id("statInt").Params(jen.Id("b").Index().Byte()).Int64().Block(
 		jen.List(jen.Id("n"), jen.Id("_")).Op(":=").Qual("strconv", "ParseInt").Call(jen.String().Call(jen.Id("b")), jen.Lit(10), jen.Lit(64)),
@@ -465,6 +455,12 @@ var replyKindNames = map[wire.ReplyKind]string{
 	wire.ReplyNumber: "ReplyNumber", wire.ReplyCount: "ReplyCount", wire.ReplyKVList: "ReplyKVList", wire.ReplyKeyList: "ReplyKeyList",
 	wire.ReplyStats: "ReplyStats",
 }
+
+var routeNames = map[wire.Route]string{wire.RouteKey: "RouteKey", wire.RouteAll: "RouteAll", wire.RouteNone: "RouteNone"}
+
+var mergeNames = map[wire.Merge]string{wire.MergeSum: "MergeSum", wire.MergeConcat: "MergeConcat", wire.MergeAll: "MergeAll", wire.MergeStats: "MergeStats"}
+
+var statMergeNames = map[wire.StatMerge]string{wire.StatSum: "StatSum", wire.StatMax: "StatMax", wire.StatMin: "StatMin", wire.StatFirst: "StatFirst"}
 
 func emitTable(f *jen.File, s *Spec) {
 	f.Comment("Command describes one command of the spec for table-driven code: the CLI, the embedded")
@@ -487,6 +483,10 @@ func emitTable(f *jen.File, s *Spec) {
 		jen.Id("Flags").Add(wq("Flags")),
 		jen.Comment("Variants are the typed methods of a field argument (META)."),
 		jen.Id("Variants").Index().Id("Variant"),
+		jen.Comment("Route says where a client sharding keys over several servers sends the command."),
+		jen.Id("Route").Add(wq("Route")),
+		jen.Comment("Merge says how the replies of a command routed to every shard combine (0 otherwise)."),
+		jen.Id("Merge").Add(wq("Merge")),
 	)
 	f.Comment("Arg is one argument of a Command.")
 	f.Type().Id("Arg").Struct(
@@ -525,6 +525,10 @@ func emitTable(f *jen.File, s *Spec) {
 			jen.Id("Usage"):   jen.Lit(usage(c, "")),
 			jen.Id("Reply"):   wq(replyKindNames[c.Reply]),
 			jen.Id("Flags"):   flagsExpr(c),
+			jen.Id("Route"):   wq(routeNames[c.Route]),
+		}
+		if c.Merge != 0 {
+			row[jen.Id("Merge")] = wq(mergeNames[c.Merge])
 		}
 		if len(args) > 0 {
 			row[jen.Id("Args")] = jen.Index().Id("Arg").Values(args...)

@@ -38,8 +38,10 @@ func emitBatch(f *jen.File, s *Spec) {
 	f.Type().Id("Handle").Interface(jen.Id("deliver").Params(jen.Id("rep").Add(wq("Reply")), jen.Err().Error()))
 
 	f.Comment("Deliver completes h with its reply, or with err when err is not nil (the reply is then")
-	f.Comment("ignored). rep.Data need stay valid only during the call: the handle decodes and copies it")
-	f.Comment("at once. A handle keeps its first completion; later ones are ignored.")
+	f.Comment("ignored, except by typed handles when err matches wire.ErrPartial: they decode the reply,")
+	f.Comment("what the shards that answered sent, and keep err). rep.Data need stay valid only during")
+	f.Comment("the call: the handle decodes and copies it at once. A handle keeps its first completion;")
+	f.Comment("later ones are ignored.")
 	f.Func().Id("Deliver").Params(jen.Id("h").Id("Handle"), jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
 		jen.Id("h").Dot("deliver").Call(jen.Id("rep"), jen.Err()),
 	)
@@ -216,8 +218,9 @@ func emitHandle(f *jen.File, k wire.ReplyKind, methods []string) {
 	f.Func().Params(recv).Id("deliver").Params(jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
 		jen.If(jen.Id("h").Dot("done")).Block(jen.Return()),
 		jen.Id("h").Dot("done").Op("=").True(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("h").Dot("err").Op("=").Err(), jen.Return()),
+		jen.If(jen.Err().Op("!=").Nil().Op("&&").Op("!").Add(wq("IsPartial")).Call(jen.Err())).Block(jen.Id("h").Dot("err").Op("=").Err(), jen.Return()),
 		set,
+		jen.If(jen.Id("h").Dot("err").Op("==").Nil()).Block(jen.Id("h").Dot("err").Op("=").Err()),
 	)
 
 	if typ == nil {
@@ -322,7 +325,7 @@ func emitBatchMethod(f *jen.File, m Method) {
 		body = append(body, fail(wq("Errorf").Call(wq("ErrInvalidArgument"), jen.Lit(c.Verb), jen.Lit(msg)))...)
 		doc = wrap(fmt.Sprintf("%s is refused in a batch: the server closes the connection after %s, under the commands queued after it. The handle carries an error matching wire.ErrInvalidArgument at once and nothing is queued; call Commands.%s on its own.", m.Name, c.Verb, m.Name), 95)
 	} else {
-		checks, encode := batchArgs(m, fail)
+		checks, encode := argChecks(m, jen.Id("c").Dot("limits"), fail)
 		body = append(body, checks...)
 		body = append(body, jen.Id("req").Op(":=").Id("c").Dot("b").Dot("Request").Call(jen.Id(opName(c)), jen.Lit(c.Verb), flagsExpr(c)))
 		body = append(body, encode...)
@@ -339,12 +342,13 @@ func emitBatchMethod(f *jen.File, m Method) {
 	f.Func().Params(jen.Id("c").Op("*").Id("BatchCommands")).Id(m.Name).Params(params...).Op("*").Id(name).Block(body...)
 }
 
-// batchArgs returns the argument checks of m, in wire order and with the typed method's
-// messages, and the statements that append its arguments to req.
-func batchArgs(m Method, fail func(err jen.Code) []jen.Code) (checks, encode []jen.Code) {
+// argChecks returns the argument checks of m in wire order, each failing with fail(err),
+// and the statements that append its arguments to req. limits is the wire.Limits the checks
+// run against. The typed and the batch methods share it, so they check alike.
+func argChecks(m Method, limits jen.Code, fail func(err jen.Code) []jen.Code) (checks, encode []jen.Code) {
 	c := m.Cmd
 	var used []jen.Code // length expressions of the payload before the current argument
-	limits := jen.Id("c").Dot("limits")
+	lim := func() *jen.Statement { return jen.Add(limits) }
 	for _, a := range c.Args {
 		verb, name := jen.Lit(c.Verb), jen.Lit(a.Name)
 		ret := jen.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...)
@@ -358,24 +362,24 @@ func batchArgs(m Method, fail func(err jen.Code) []jen.Code) (checks, encode []j
 					usedExpr = usedExpr.Op("+").Add(u)
 				}
 			}
-			checks = append(checks, jen.If(jen.Err().Op(":=").Add(limits.Clone()).Dot("CheckKey").Call(verb, name, jen.Id(a.Name), usedExpr), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...))
+			checks = append(checks, jen.If(jen.Err().Op(":=").Add(lim()).Dot("CheckKey").Call(verb, name, jen.Id(a.Name), usedExpr), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...))
 			encode = append(encode, jen.Id("req").Dot("AppendString").Call(jen.Id(a.Name)))
 			length = jen.Len(jen.Id(a.Name)).Op("+").Lit(1)
 		case wire.ArgValue:
-			checks = append(checks, jen.If(jen.Err().Op(":=").Add(limits.Clone()).Dot("CheckValue").Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...))
+			checks = append(checks, jen.If(jen.Err().Op(":=").Add(lim()).Dot("CheckValue").Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...))
 			encode = append(encode, jen.Id("req").Dot("AppendBytes").Call(jen.Id(a.Name)))
 			length = jen.Len(jen.Id(a.Name)).Op("+").Lit(1)
 		case wire.ArgTTL, wire.ArgSeconds, wire.ArgLockSeconds:
-			conv := "Seconds"
+			conv := "CheckTTL"
 			if a.Kind == wire.ArgLockSeconds {
-				conv = "LockSeconds"
+				conv = "CheckLock"
 			}
 			secs := a.Name + "Secs"
-			checks = append(checks, jen.List(jen.Id(secs), jen.Err()).Op(":=").Add(wq(conv)).Call(verb, name, jen.Id(a.Name)), ret)
+			checks = append(checks, jen.List(jen.Id(secs), jen.Err()).Op(":=").Add(lim()).Dot(conv).Call(verb, name, jen.Id(a.Name)), ret)
 			encode = append(encode, jen.Id("req").Dot("AppendInt").Call(jen.Id(secs)))
-			length = wq("IntLen").Call(jen.Id(secs)).Op("+").Lit(1)
+			length = wq("DecimalLen").Call(jen.Id(secs)).Op("+").Lit(1)
 		case wire.ArgLimit:
-			checks = append(checks, jen.If(jen.Err().Op(":=").Add(wq("CheckLimit")).Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...))
+			checks = append(checks, jen.If(jen.Err().Op(":=").Add(lim()).Dot("CheckLimit").Call(verb, name, jen.Id(a.Name)), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())...))
 			enc := jen.Id("req").Dot("AppendInt").Call(jen.Int64().Call(jen.Id(a.Name)))
 			if a.Optional {
 				enc = jen.If(jen.Id(a.Name).Op(">").Lit(0)).Block(enc)

@@ -167,13 +167,15 @@ func TestSpecEditsCompile(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "commands.yaml"), []byte(e.spec), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			run(t, dir, "go", "run", "./cmd/gibsongen", "-spec", "commands.yaml", "-out", "generated")
-			src, _ := os.ReadFile(filepath.Join(dir, "generated", "commands.go"))
-			if e.has != "" && !bytes.Contains(src, []byte(e.has)) {
-				t.Errorf("generated/commands.go lacks %q", e.has)
-			}
-			if e.hasnt != "" && bytes.Contains(src, []byte(e.hasnt)) {
-				t.Errorf("generated/commands.go still has %q", e.hasnt)
+			run(t, dir, "go", "run", "./cmd/gibsongen", "-spec", "commands.yaml", "-out", "generated", "-client", "client")
+			for _, file := range []string{"generated/commands.go", "client/" + ClientFile} {
+				src, _ := os.ReadFile(filepath.Join(dir, file))
+				if e.has != "" && !bytes.Contains(src, []byte(e.has)) {
+					t.Errorf("%s lacks %q", file, e.has)
+				}
+				if e.hasnt != "" && bytes.Contains(src, []byte(e.hasnt)) {
+					t.Errorf("%s still has %q", file, e.hasnt)
+				}
 			}
 			run(t, dir, "go", "build", "./...")
 		})

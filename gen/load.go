@@ -207,6 +207,11 @@ func (l *loader) command(n *yaml.Node) *Command {
 		"idempotent": func(v *yaml.Node) { l.boolean(v, e, "idempotent", &c.Idempotent) },
 		"prefix":     func(v *yaml.Node) { l.boolean(v, e, "prefix", &c.Prefix) },
 		"closes":     func(v *yaml.Node) { l.boolean(v, e, "closes", &c.Closes) },
+		"route": func(v *yaml.Node) {
+			c.RouteLine = v.Line
+			enum(l, v, e, "route", routeKinds, &c.Route)
+		},
+		"merge": func(v *yaml.Node) { enum(l, v, e, "merge", mergeKinds, &c.Merge) },
 		"variants": func(v *yaml.Node) {
 			for _, item := range l.seq(v, e+": variants") {
 				c.Variants = append(c.Variants, l.variant(item, e))
@@ -268,9 +273,21 @@ func (l *loader) stat(n *yaml.Node) *Stat {
 	s := &Stat{Line: n.Line}
 	e := entryName("stat", n)
 	l.mapping(n, e, map[string]func(*yaml.Node){
-		"name": func(x *yaml.Node) { l.str(x, e, "name", &s.Name) },
-		"type": func(x *yaml.Node) { l.str(x, e, "type", &s.Type) },
-		"doc":  func(x *yaml.Node) { l.str(x, e, "doc", &s.Doc) },
+		"name":  func(x *yaml.Node) { l.str(x, e, "name", &s.Name) },
+		"type":  func(x *yaml.Node) { l.str(x, e, "type", &s.Type) },
+		"doc":   func(x *yaml.Node) { l.str(x, e, "doc", &s.Doc) },
+		"merge": func(x *yaml.Node) { enum(l, x, e, "merge", statMergeKinds, &s.Merge) },
 	}, "name", "type")
 	return s
+}
+
+// enum decodes one of the names in known into dst.
+func enum[K any](l *loader, n *yaml.Node, entry, field string, known map[string]K, dst *K) {
+	var s string
+	l.str(n, entry, field, &s)
+	if k, ok := known[s]; ok {
+		*dst = k
+	} else if s != "" {
+		l.errorf(n.Line, entry, "unknown %s %q (known: %s)", field, s, strings.Join(sortedKeys(known), ", "))
+	}
 }

@@ -2,7 +2,7 @@
 // validates it, and emits the generated package with jennifer.
 package gen
 
-//go:generate go run ../cmd/gibsongen -spec ../commands.yaml -out ../generated
+//go:generate go run ../cmd/gibsongen -spec ../commands.yaml -out ../generated -client ../client
 
 import (
 	"github.com/gogibson/gogibson/wire"
@@ -33,6 +33,11 @@ type Command struct {
 	Prefix     bool
 	Closes     bool
 	Variants   []*Variant
+	// Route and Merge say how a client sharding keys over several servers runs the command;
+	// RouteLine is the line of the route field (0 when left to its default).
+	Route     wire.Route
+	Merge     wire.Merge
+	RouteLine int
 }
 
 // Arg is one wire argument.
@@ -58,6 +63,8 @@ type Stat struct {
 	Name string
 	Type string // int64 or string
 	Doc  string
+	// Merge is how the entries of several servers combine (default first).
+	Merge wire.StatMerge
 }
 
 // argKinds maps the spec's kind names to wire kinds.
@@ -73,7 +80,23 @@ func init() {
 	for k := wire.ReplyStored; k <= wire.ReplyStats; k++ {
 		replyKinds[k.String()] = k
 	}
+	for r := wire.RouteKey; r <= wire.RouteNone; r++ {
+		routeKinds[r.String()] = r
+	}
+	for m := wire.MergeSum; m <= wire.MergeStats; m++ {
+		mergeKinds[m.String()] = m
+	}
+	for m := wire.StatSum; m <= wire.StatFirst; m++ {
+		statMergeKinds[m.String()] = m
+	}
 }
+
+// routeKinds, mergeKinds and statMergeKinds map the spec's route and merge names to wire kinds.
+var (
+	routeKinds     = map[string]wire.Route{}
+	mergeKinds     = map[string]wire.Merge{}
+	statMergeKinds = map[string]wire.StatMerge{}
+)
 
 // errorNames maps the spec's error names to the wire sentinels' Go names.
 var errorNames = map[string]string{

@@ -59,6 +59,63 @@ func (l *loader) validate(s *Spec) {
 		}
 		names[st.Name] = st.Line
 		fields[f] = st.Line
+		switch {
+		case st.Merge == 0:
+			st.Merge = wire.StatFirst
+		case st.Type == "string" && st.Merge != wire.StatFirst:
+			l.errorf(st.Line, e, "merge %s needs numbers; a string entry can only merge by first", st.Merge)
+		}
+	}
+}
+
+// mergeReplies lists the reply kinds each merge kind can combine.
+var mergeReplies = map[wire.Merge][]wire.ReplyKind{
+	wire.MergeSum:    {wire.ReplyCount, wire.ReplyNumber},
+	wire.MergeConcat: {wire.ReplyKVList, wire.ReplyKeyList},
+	wire.MergeAll:    {wire.ReplyStatus},
+	wire.MergeStats:  {wire.ReplyStats},
+}
+
+// validateRoute checks a command's route and merge kind, defaulting the route to key for
+// commands with a key argument.
+func (l *loader) validateRoute(c *Command, e string) {
+	var hasKey bool
+	for _, a := range c.Args {
+		hasKey = hasKey || a.Kind == wire.ArgKey
+	}
+	line := c.RouteLine
+	if line == 0 {
+		line = c.Line
+	}
+	switch c.Route {
+	case 0:
+		if !hasKey {
+			l.errorf(c.Line, e, "route is missing: a command without a key argument needs route: all (with a merge) or route: none")
+			return
+		}
+		c.Route = wire.RouteKey
+	case wire.RouteKey:
+		if !hasKey {
+			l.errorf(line, e, "route key needs an argument of kind key")
+		}
+	}
+	switch {
+	case c.Route == wire.RouteAll && c.Merge == 0:
+		l.errorf(line, e, "route all needs a merge: sum, concat, all or stats")
+	case c.Route != wire.RouteAll && c.Merge != 0:
+		l.errorf(line, e, "merge %s is only for route all", c.Merge)
+	case c.Merge != 0:
+		ok := false
+		for _, k := range mergeReplies[c.Merge] {
+			ok = ok || k == c.Reply
+		}
+		if !ok {
+			var names []string
+			for _, k := range mergeReplies[c.Merge] {
+				names = append(names, k.String())
+			}
+			l.errorf(line, e, "merge %s combines %s replies, not %s", c.Merge, strings.Join(names, " or "), c.Reply)
+		}
 	}
 }
 
@@ -125,6 +182,7 @@ func (l *loader) validateCommand(c *Command, e string) {
 		}
 		seen[v.Field] = true
 	}
+	l.validateRoute(c, e)
 	if len(c.Params) > 0 {
 		used := map[string]bool{}
 		for _, p := range c.Params {

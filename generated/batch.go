@@ -25,8 +25,10 @@ type Handle interface {
 }
 
 // Deliver completes h with its reply, or with err when err is not nil (the reply is then
-// ignored). rep.Data need stay valid only during the call: the handle decodes and copies it
-// at once. A handle keeps its first completion; later ones are ignored.
+// ignored, except by typed handles when err matches wire.ErrPartial: they decode the reply,
+// what the shards that answered sent, and keep err). rep.Data need stay valid only during
+// the call: the handle decodes and copies it at once. A handle keeps its first completion;
+// later ones are ignored.
 func Deliver(h Handle, rep wire.Reply, err error) {
 	h.deliver(rep, err)
 }
@@ -50,11 +52,14 @@ func (h *StoredHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.err = decodeStored(h.verb, rep, h.sent)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Err returns the command's error, nil on success: what the typed method returns. Before the
@@ -81,11 +86,14 @@ func (h *ValueHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeValue(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -112,11 +120,14 @@ func (h *FoundHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeFound(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -142,11 +153,14 @@ func (h *StatusHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.err = decodeStatus(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Err returns the command's error, nil on success: what the typed method returns. Before the
@@ -174,11 +188,14 @@ func (h *NumberHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeNumber(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -206,11 +223,14 @@ func (h *CountHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeCount(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -237,11 +257,14 @@ func (h *KVListHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeKVList(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -268,11 +291,14 @@ func (h *KeyListHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeKeyList(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -299,11 +325,14 @@ func (h *StatsHandle) deliver(rep wire.Reply, err error) {
 		return
 	}
 	h.done = true
-	if err != nil {
+	if err != nil && !wire.IsPartial(err) {
 		h.err = err
 		return
 	}
 	h.res, h.err = decodeStats(h.verb, rep)
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // Result returns what the typed method returns for the command's reply. Before the batch has
@@ -441,12 +470,12 @@ func ResetBatch(bc *BatchCommands) {
 func (c *BatchCommands) Set(key string, value []byte, ttl time.Duration) *StoredHandle {
 	res := c.storedHandles.get()
 	res.verb = "SET"
-	ttlSecs, err := wire.Seconds("SET", "ttl", ttl)
+	ttlSecs, err := c.limits.CheckTTL("SET", "ttl", ttl)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	if err := c.limits.CheckKey("SET", "key", key, wire.IntLen(ttlSecs)+1); err != nil {
+	if err := c.limits.CheckKey("SET", "key", key, wire.DecimalLen(ttlSecs)+1); err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
@@ -478,7 +507,7 @@ func (c *BatchCommands) TTL(key string, ttl time.Duration) *FoundHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	ttlSecs, err := wire.Seconds("TTL", "ttl", ttl)
+	ttlSecs, err := c.limits.CheckTTL("TTL", "ttl", ttl)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
@@ -590,7 +619,7 @@ func (c *BatchCommands) Lock(key string, d time.Duration) *FoundHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	dSecs, err := wire.LockSeconds("LOCK", "d", d)
+	dSecs, err := c.limits.CheckLock("LOCK", "d", d)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
@@ -662,7 +691,7 @@ func (c *BatchCommands) MTTL(prefix string, ttl time.Duration) *CountHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	ttlSecs, err := wire.Seconds("MTTL", "ttl", ttl)
+	ttlSecs, err := c.limits.CheckTTL("MTTL", "ttl", ttl)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
@@ -690,7 +719,7 @@ func (c *BatchCommands) MGet(prefix string, limit int) *KVListHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	if err := wire.CheckLimit("MGET", "limit", limit); err != nil {
+	if err := c.limits.CheckLimit("MGET", "limit", limit); err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
@@ -773,7 +802,7 @@ func (c *BatchCommands) MLock(prefix string, d time.Duration) *CountHandle {
 		res.deliver(wire.Reply{}, err)
 		return res
 	}
-	dSecs, err := wire.LockSeconds("MLOCK", "d", d)
+	dSecs, err := c.limits.CheckLock("MLOCK", "d", d)
 	if err != nil {
 		res.deliver(wire.Reply{}, err)
 		return res

@@ -10,7 +10,9 @@ import (
 
 // Executor runs one request and returns its reply. On success the reply's Data stays valid
 // until req.Release, which the caller then calls; on error the executor has disposed of req
-// (a request abandoned by a cancelled caller is released once its reply has been read).
+// (a request abandoned by a cancelled caller is released once its reply has been read),
+// except for an error matching wire.ErrPartial, which a sharding executor returns for a
+// command of route all with the merged reply of the shards that answered, as on success.
 // client.Conn, client.Client and test fakes implement it.
 type Executor interface {
 	Exec(ctx context.Context, req *wire.Request) (wire.Reply, error)
@@ -20,8 +22,8 @@ type Executor interface {
 // arguments against Limits first and returns an error wrapping wire.ErrInvalidArgument,
 // sending nothing, when they would be truncated, split or misread by the server.
 type Commands struct {
-	// X runs the requests.
-	X Executor
+	// Executor runs the requests.
+	Executor Executor
 	// Limits are the server limits the arguments are checked against.
 	Limits wire.Limits
 }
@@ -33,11 +35,11 @@ type Commands struct {
 //
 // Server errors: wire.ErrMemoryLimit, wire.ErrServer, wire.ErrNaN, wire.ErrLocked.
 func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	ttlSecs, err := wire.Seconds("SET", "ttl", ttl)
+	ttlSecs, err := c.Limits.CheckTTL("SET", "ttl", ttl)
 	if err != nil {
 		return err
 	}
-	if err := c.Limits.CheckKey("SET", "key", key, wire.IntLen(ttlSecs)+1); err != nil {
+	if err := c.Limits.CheckKey("SET", "key", key, wire.DecimalLen(ttlSecs)+1); err != nil {
 		return err
 	}
 	if err := c.Limits.CheckValue("SET", "value", value); err != nil {
@@ -47,7 +49,7 @@ func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.D
 	req.AppendInt(ttlSecs)
 	req.AppendString(key)
 	req.AppendBytes(value)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -65,14 +67,14 @@ func (c *Commands) TTL(ctx context.Context, key string, ttl time.Duration) (bool
 	if err := c.Limits.CheckKey("TTL", "key", key, 0); err != nil {
 		return false, err
 	}
-	ttlSecs, err := wire.Seconds("TTL", "ttl", ttl)
+	ttlSecs, err := c.Limits.CheckTTL("TTL", "ttl", ttl)
 	if err != nil {
 		return false, err
 	}
 	req := wire.NewRequest(OpTTL, "TTL", wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendInt(ttlSecs)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -92,7 +94,7 @@ func (c *Commands) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	req := wire.NewRequest(OpGet, "GET", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ func (c *Commands) Delete(ctx context.Context, key string) (bool, error) {
 	}
 	req := wire.NewRequest(OpDelete, "DEL", wire.FlagIdempotent)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -132,7 +134,7 @@ func (c *Commands) Inc(ctx context.Context, key string) (int64, error) {
 	}
 	req := wire.NewRequest(OpInc, "INC", 0)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +154,7 @@ func (c *Commands) Dec(ctx context.Context, key string) (int64, error) {
 	}
 	req := wire.NewRequest(OpDec, "DEC", 0)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -171,14 +173,14 @@ func (c *Commands) Lock(ctx context.Context, key string, d time.Duration) (bool,
 	if err := c.Limits.CheckKey("LOCK", "key", key, 0); err != nil {
 		return false, err
 	}
-	dSecs, err := wire.LockSeconds("LOCK", "d", d)
+	dSecs, err := c.Limits.CheckLock("LOCK", "d", d)
 	if err != nil {
 		return false, err
 	}
 	req := wire.NewRequest(OpLock, "LOCK", 0)
 	req.AppendString(key)
 	req.AppendInt(dSecs)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -198,7 +200,7 @@ func (c *Commands) Unlock(ctx context.Context, key string) (bool, error) {
 	}
 	req := wire.NewRequest(OpUnlock, "UNLOCK", wire.FlagIdempotent)
 	req.AppendString(key)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -222,12 +224,15 @@ func (c *Commands) MSet(ctx context.Context, prefix string, value []byte) (int64
 	req := wire.NewRequest(OpMSet, "MSET", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	req.AppendBytes(value)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MSET", rep)
+	res, derr := decodeCount("MSET", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -238,19 +243,22 @@ func (c *Commands) MTTL(ctx context.Context, prefix string, ttl time.Duration) (
 	if err := c.Limits.CheckKey("MTTL", "prefix", prefix, 0); err != nil {
 		return 0, err
 	}
-	ttlSecs, err := wire.Seconds("MTTL", "ttl", ttl)
+	ttlSecs, err := c.Limits.CheckTTL("MTTL", "ttl", ttl)
 	if err != nil {
 		return 0, err
 	}
 	req := wire.NewRequest(OpMTTL, "MTTL", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
 	req.AppendInt(ttlSecs)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MTTL", rep)
+	res, derr := decodeCount("MTTL", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -264,7 +272,7 @@ func (c *Commands) MGet(ctx context.Context, prefix string, limit int) ([]wire.K
 	if err := c.Limits.CheckKey("MGET", "prefix", prefix, 0); err != nil {
 		return nil, err
 	}
-	if err := wire.CheckLimit("MGET", "limit", limit); err != nil {
+	if err := c.Limits.CheckLimit("MGET", "limit", limit); err != nil {
 		return nil, err
 	}
 	req := wire.NewRequest(OpMGet, "MGET", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
@@ -272,12 +280,15 @@ func (c *Commands) MGet(ctx context.Context, prefix string, limit int) ([]wire.K
 	if limit > 0 {
 		req.AppendInt(int64(limit))
 	}
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return nil, err
 	}
-	res, err := decodeKVList("MGET", rep)
+	res, derr := decodeKVList("MGET", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -290,12 +301,15 @@ func (c *Commands) MDelete(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMDelete, "MDEL", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MDEL", rep)
+	res, derr := decodeCount("MDEL", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -308,12 +322,15 @@ func (c *Commands) MInc(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMInc, "MINC", wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MINC", rep)
+	res, derr := decodeCount("MINC", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -326,12 +343,15 @@ func (c *Commands) MDec(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMDec, "MDEC", wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MDEC", rep)
+	res, derr := decodeCount("MDEC", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -342,19 +362,22 @@ func (c *Commands) MLock(ctx context.Context, prefix string, d time.Duration) (i
 	if err := c.Limits.CheckKey("MLOCK", "prefix", prefix, 0); err != nil {
 		return 0, err
 	}
-	dSecs, err := wire.LockSeconds("MLOCK", "d", d)
+	dSecs, err := c.Limits.CheckLock("MLOCK", "d", d)
 	if err != nil {
 		return 0, err
 	}
 	req := wire.NewRequest(OpMLock, "MLOCK", wire.FlagPrefix)
 	req.AppendString(prefix)
 	req.AppendInt(dSecs)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MLOCK", rep)
+	res, derr := decodeCount("MLOCK", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -367,12 +390,15 @@ func (c *Commands) MUnlock(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpMUnlock, "MUNLOCK", wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeCount("MUNLOCK", rep)
+	res, derr := decodeCount("MUNLOCK", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -385,12 +411,15 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 	}
 	req := wire.NewRequest(OpCount, "COUNT", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, err := decodeNumber("COUNT", rep)
+	res, derr := decodeNumber("COUNT", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -399,12 +428,15 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 // Server errors: wire.ErrServer.
 func (c *Commands) Stats(ctx context.Context) (Stats, error) {
 	req := wire.NewRequest(OpStats, "STATS", wire.FlagReadOnly|wire.FlagIdempotent)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return Stats{}, err
 	}
-	res, err := decodeStats("STATS", rep)
+	res, derr := decodeStats("STATS", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -413,11 +445,14 @@ func (c *Commands) Stats(ctx context.Context) (Stats, error) {
 // Server errors: wire.ErrServer.
 func (c *Commands) Ping(ctx context.Context) error {
 	req := wire.NewRequest(OpPing, "PING", wire.FlagReadOnly|wire.FlagIdempotent)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return err
 	}
-	err = decodeStatus("PING", rep)
+	if derr := decodeStatus("PING", rep); derr != nil {
+		req.Release()
+		return derr
+	}
 	req.Release()
 	return err
 }
@@ -434,7 +469,7 @@ func (c *Commands) MetaSize(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("size")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -455,7 +490,7 @@ func (c *Commands) MetaEncoding(ctx context.Context, key string) (int64, error) 
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("encoding")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -476,7 +511,7 @@ func (c *Commands) MetaAccess(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("access")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -497,7 +532,7 @@ func (c *Commands) MetaCreated(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("created")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -518,7 +553,7 @@ func (c *Commands) MetaTTL(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("ttl")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -539,7 +574,7 @@ func (c *Commands) MetaLeft(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("left")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -560,7 +595,7 @@ func (c *Commands) MetaLock(ctx context.Context, key string) (int64, error) {
 	req := wire.NewRequest(OpMeta, "META", wire.FlagReadOnly|wire.FlagIdempotent)
 	req.AppendString(key)
 	req.AppendString("lock")
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -580,12 +615,15 @@ func (c *Commands) Keys(ctx context.Context, prefix string) ([]string, error) {
 	}
 	req := wire.NewRequest(OpKeys, "KEYS", wire.FlagReadOnly|wire.FlagIdempotent|wire.FlagPrefix)
 	req.AppendString(prefix)
-	rep, err := c.X.Exec(ctx, req)
-	if err != nil {
+	rep, err := c.Executor.Exec(ctx, req)
+	if err != nil && !wire.IsPartial(err) {
 		return nil, err
 	}
-	res, err := decodeKeyList("KEYS", rep)
+	res, derr := decodeKeyList("KEYS", rep)
 	req.Release()
+	if derr != nil {
+		return res, derr
+	}
 	return res, err
 }
 
@@ -594,7 +632,7 @@ func (c *Commands) Keys(ctx context.Context, prefix string) ([]string, error) {
 // Server errors: wire.ErrServer.
 func (c *Commands) End(ctx context.Context) error {
 	req := wire.NewRequest(OpEnd, "END", wire.FlagCloses)
-	rep, err := c.X.Exec(ctx, req)
+	rep, err := c.Executor.Exec(ctx, req)
 	if err != nil {
 		return err
 	}

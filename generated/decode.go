@@ -79,7 +79,7 @@ func decodeKVList(verb string, r wire.Reply) ([]wire.KV, error) {
 		start := len(buf)
 		var err error
 		if buf, err = wire.AppendValue(buf, enc, v); err != nil {
-			return nil, wire.Wrap(wire.ErrProtocol, verb, err)
+			return nil, wire.WrapError(wire.ErrProtocol, verb, err)
 		}
 		kvs = append(kvs, wire.KV{
 			Key:   string(k),

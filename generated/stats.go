@@ -139,6 +139,54 @@ func decodeStats(verb string, r wire.Reply) (Stats, error) {
 	return s, nil
 }
 
+// StatMergeOf returns how the STATS entry name of several servers combines into one value,
+// as the spec gives it; entries the spec does not list, and string entries, merge by first.
+func StatMergeOf(name string) wire.StatMerge {
+	switch name {
+	case "server_started":
+		return wire.StatMin
+	case "server_time":
+		return wire.StatMax
+	case "first_item_seen":
+		return wire.StatMin
+	case "last_item_seen":
+		return wire.StatMax
+	case "total_items":
+		return wire.StatSum
+	case "total_compressed_items":
+		return wire.StatSum
+	case "total_clients":
+		return wire.StatSum
+	case "total_cron_done":
+		return wire.StatMax
+	case "total_connections":
+		return wire.StatSum
+	case "total_requests":
+		return wire.StatSum
+	case "item_pool_current_used":
+		return wire.StatSum
+	case "item_pool_current_capacity":
+		return wire.StatSum
+	case "item_pool_total_capacity":
+		return wire.StatSum
+	case "item_pool_max_block_size":
+		return wire.StatMax
+	case "memory_available":
+		return wire.StatSum
+	case "memory_usable":
+		return wire.StatSum
+	case "memory_used":
+		return wire.StatSum
+	case "memory_peak":
+		return wire.StatSum
+	case "item_size_avg":
+		return wire.StatMax
+	case "compr_rate_avg":
+		return wire.StatMax
+	}
+	return wire.StatFirst
+}
+
 // statInt parses a decimal statistic; text that is not a number gives 0 (All keeps it).
 func statInt(b []byte) int64 {
 	n, _ := strconv.ParseInt(string(b), 10, 64)

@@ -36,7 +36,7 @@ func TestTypedCommandAllocations(t *testing.T) {
 	get := &cannedExec{reply: []byte{6, 0, 0, 5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}, frame: make([]byte, 0, 64)}
 	set := &cannedExec{reply: []byte{6, 0, 0, 5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}, frame: make([]byte, 0, 64)}
 	ctx := t.Context()
-	gc, sc := &generated.Commands{X: get}, &generated.Commands{X: set}
+	gc, sc := &generated.Commands{Executor: get}, &generated.Commands{Executor: set}
 	val := []byte("hello")
 	if n := testing.AllocsPerRun(200, func() {
 		if v, err := gc.Get(ctx, "user:1"); err != nil || string(v) != "hello" {

@@ -268,7 +268,7 @@ func TestGoldenBatch(t *testing.T) {
 	for _, q := range all {
 		res, err := handleResult(t, q.handle)
 		got := formatResult(res, err)
-		typed, terr := q.gc.run(context.Background(), &generated.Commands{X: &cannedExec{reply: q.row.Reply}, Limits: limits})
+		typed, terr := q.gc.run(context.Background(), &generated.Commands{Executor: &cannedExec{reply: q.row.Reply}, Limits: limits})
 		if want := formatResult(typed, terr); got != want {
 			t.Errorf("%s (%s): batch gives %s, the typed method %s", q.gc.call, q.gc.row, got, want)
 		}

@@ -109,7 +109,7 @@ func TestBatchValidatesLikeCommands(t *testing.T) {
 		try := func(args []reflect.Value) {
 			t.Helper()
 			exec := &refusingExec{}
-			c := &generated.Commands{X: exec}
+			c := &generated.Commands{Executor: exec}
 			out := reflect.ValueOf(c).MethodByName(tm.Name).Call(append([]reflect.Value{reflect.ValueOf(t.Context())}, args...))
 			typedErr, _ := out[len(out)-1].Interface().(error)
 
@@ -198,7 +198,7 @@ func TestBatchHandleLifecycle(t *testing.T) {
 	if err := set.Err(); !errors.Is(err, wire.ErrServer) || !strings.Contains(err.Error(), "stored 3 of 5 bytes") {
 		t.Errorf("Set with a truncated echo: %v; want ErrServer as Commands.Set gives", err)
 	}
-	broken := wire.Wrap(wire.ErrClosed, "PING", errors.New("connection reset"))
+	broken := wire.WrapError(wire.ErrClosed, "PING", errors.New("connection reset"))
 	generated.Deliver(ping, wire.Reply{Code: wire.CodeOK, Data: []byte{0}}, broken)
 	if err := ping.Err(); err != broken {
 		t.Errorf("Ping delivered an error: %v, want it as given", err)

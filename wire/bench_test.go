@@ -64,7 +64,7 @@ func BenchmarkReaderKVal(b *testing.B) {
 }
 
 func BenchmarkTypedGet(b *testing.B) {
-	c := &generated.Commands{X: &cannedExec{reply: []byte{6, 0, 0, 5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}}}
+	c := &generated.Commands{Executor: &cannedExec{reply: []byte{6, 0, 0, 5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}}}
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {

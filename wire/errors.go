@@ -75,8 +75,8 @@ func Errorf(kind *Error, command, format string, args ...any) error {
 	return &Error{Kind: kind, Command: command, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Wrap returns an error of the given kind for command that wraps cause.
-func Wrap(kind *Error, command string, cause error) error {
+// WrapError returns an error of the given kind for command that wraps cause.
+func WrapError(kind *Error, command string, cause error) error {
 	return &Error{Kind: kind, Command: command, Err: cause}
 }
 

@@ -287,7 +287,7 @@ func TestGoldenTranscripts(t *testing.T) {
 			for _, gc := range cases {
 				row := transcriptCase(t, gc.file, gc.row)
 				exec := &cannedExec{reply: row.Reply}
-				res, err := gc.run(context.Background(), &generated.Commands{X: exec, Limits: wire.Limits{MaxKeySize: 1024, MaxValueSize: 2096127}})
+				res, err := gc.run(context.Background(), &generated.Commands{Executor: exec, Limits: wire.Limits{MaxKeySize: 1024, MaxValueSize: 2096127}})
 				if !bytes.Equal(exec.frame, row.Request) {
 					t.Errorf("%s: request\n got %x\nwant %x (captured)", gc.call, exec.frame, row.Request)
 				}
@@ -304,7 +304,7 @@ func TestGoldenTranscripts(t *testing.T) {
 			t.Fatal(err)
 		}
 		exec := &cannedExec{reply: mustHex(t, string(raw))}
-		st, err := (&generated.Commands{X: exec}).Stats(context.Background())
+		st, err := (&generated.Commands{Executor: exec}).Stats(context.Background())
 		if want := []byte{2, 0, 0, 0, 0x12, 0}; !bytes.Equal(exec.frame, want) {
 			t.Errorf("STATS request %x, want %x", exec.frame, want)
 		}

@@ -79,19 +79,19 @@ func (l Limits) CheckValue(verb, name string, v []byte) error {
 	return nil
 }
 
-// Seconds converts a TTL to whole seconds, rounding sub-second parts up, and checks it lies
-// in 0..MaxSeconds.
-func Seconds(verb, name string, d time.Duration) (int64, error) {
+// CheckTTL converts a TTL argument to whole seconds, rounding sub-second parts up, and
+// checks it lies in 0..MaxSeconds.
+func (l Limits) CheckTTL(verb, name string, d time.Duration) (int64, error) {
 	if d < 0 {
 		return 0, Errorf(ErrInvalidArgument, verb, "%s %s is negative; use 0 for no expiry", name, fmtDuration(d))
 	}
 	return roundSeconds(verb, name, d)
 }
 
-// LockSeconds converts a lock time to whole seconds, rounding up: LockForever gives -1;
-// otherwise it must be positive (the server treats 0 and other negatives as no lock at all)
-// and at most MaxSeconds.
-func LockSeconds(verb, name string, d time.Duration) (int64, error) {
+// CheckLock converts a lock time argument to whole seconds, rounding up: LockForever gives
+// -1; otherwise it must be positive (the server treats 0 and other negatives as no lock at
+// all) and at most MaxSeconds.
+func (l Limits) CheckLock(verb, name string, d time.Duration) (int64, error) {
 	if d == LockForever {
 		return -1, nil
 	}
@@ -124,16 +124,16 @@ func fmtDuration(d time.Duration) string {
 	return d.String()
 }
 
-// CheckLimit checks MGET's limit: 0 means all, negatives are refused.
-func CheckLimit(verb, name string, n int) error {
+// CheckLimit checks a result limit argument (MGET's): 0 means all, negatives are refused.
+func (l Limits) CheckLimit(verb, name string, n int) error {
 	if n < 0 {
 		return Errorf(ErrInvalidArgument, verb, "%s %d is negative; use 0 for no limit", name, n)
 	}
 	return nil
 }
 
-// IntLen returns the number of bytes of n in decimal.
-func IntLen(n int64) int {
+// DecimalLen returns the number of bytes of n written in decimal, as requests carry numbers.
+func DecimalLen(n int64) int {
 	var b [20]byte
 	return len(strconv.AppendInt(b[:0], n, 10))
 }
@@ -157,7 +157,7 @@ func (l Limits) ParseArg(verb, name string, k ArgKind, text string, used int) ([
 		if err != nil {
 			return nil, Errorf(ErrInvalidArgument, verb, "%s %q is not a whole number", name, text)
 		}
-		if err := CheckLimit(verb, name, n); err != nil {
+		if err := l.CheckLimit(verb, name, n); err != nil {
 			return nil, err
 		}
 		return strconv.AppendInt(nil, int64(n), 10), nil
@@ -168,9 +168,9 @@ func (l Limits) ParseArg(verb, name string, k ArgKind, text string, used int) ([
 		}
 		var s int64
 		if k == ArgLockSeconds {
-			s, err = LockSeconds(verb, name, d)
+			s, err = l.CheckLock(verb, name, d)
 		} else {
-			s, err = Seconds(verb, name, d)
+			s, err = l.CheckTTL(verb, name, d)
 		}
 		return strconv.AppendInt(nil, s, 10), err
 	}

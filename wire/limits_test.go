@@ -64,27 +64,27 @@ func TestSeconds(t *testing.T) {
 	for d, want := range map[time.Duration]int64{
 		0: 0, time.Nanosecond: 1, time.Second: 1, 1500 * time.Millisecond: 2, 32767 * time.Second: 32767,
 	} {
-		if got, err := wire.Seconds("TTL", "ttl", d); got != want || err != nil {
-			t.Errorf("Seconds(%v) = %d, %v; want %d", d, got, err, want)
+		if got, err := (wire.Limits{}).CheckTTL("TTL", "ttl", d); got != want || err != nil {
+			t.Errorf("CheckTTL(%v) = %d, %v; want %d", d, got, err, want)
 		}
 	}
 	for _, d := range []time.Duration{-time.Second, wire.LockForever, 32767*time.Second + 1, 24 * time.Hour} {
-		if _, err := wire.Seconds("TTL", "ttl", d); !errors.Is(err, wire.ErrInvalidArgument) {
-			t.Errorf("Seconds(%v) = %v, want ErrInvalidArgument", d, err)
+		if _, err := (wire.Limits{}).CheckTTL("TTL", "ttl", d); !errors.Is(err, wire.ErrInvalidArgument) {
+			t.Errorf("CheckTTL(%v) = %v, want ErrInvalidArgument", d, err)
 		}
 	}
-	if got, err := wire.LockSeconds("LOCK", "d", wire.LockForever); got != -1 || err != nil {
-		t.Errorf("LockSeconds(LockForever) = %d, %v", got, err)
+	if got, err := (wire.Limits{}).CheckLock("LOCK", "d", wire.LockForever); got != -1 || err != nil {
+		t.Errorf("CheckLock(LockForever) = %d, %v", got, err)
 	}
-	if got, err := wire.LockSeconds("LOCK", "d", time.Millisecond); got != 1 || err != nil {
-		t.Errorf("LockSeconds(1ms) = %d, %v; want 1 (rounded up)", got, err)
+	if got, err := (wire.Limits{}).CheckLock("LOCK", "d", time.Millisecond); got != 1 || err != nil {
+		t.Errorf("CheckLock(1ms) = %d, %v; want 1 (rounded up)", got, err)
 	}
 	for _, d := range []time.Duration{0, -2 * time.Second, 40000 * time.Second} {
-		if _, err := wire.LockSeconds("LOCK", "d", d); !errors.Is(err, wire.ErrInvalidArgument) {
-			t.Errorf("LockSeconds(%v) = %v, want ErrInvalidArgument", d, err)
+		if _, err := (wire.Limits{}).CheckLock("LOCK", "d", d); !errors.Is(err, wire.ErrInvalidArgument) {
+			t.Errorf("CheckLock(%v) = %v, want ErrInvalidArgument", d, err)
 		}
 	}
-	if err := wire.CheckLimit("MGET", "limit", -1); !errors.Is(err, wire.ErrInvalidArgument) {
+	if err := (wire.Limits{}).CheckLimit("MGET", "limit", -1); !errors.Is(err, wire.ErrInvalidArgument) {
 		t.Errorf("CheckLimit(-1) = %v", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestParseArg(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	cause := errors.New("connection reset")
-	err := wire.Wrap(wire.ErrClosed, "GET", cause)
+	err := wire.WrapError(wire.ErrClosed, "GET", cause)
 	if !errors.Is(err, wire.ErrClosed) || !errors.Is(err, cause) || errors.Is(err, wire.ErrNotFound) {
 		t.Errorf("Wrap: Is/Unwrap wrong for %v", err)
 	}
@@ -163,8 +163,8 @@ func TestNames(t *testing.T) {
 	if got := wire.Opcode(0x4242).String(); got != "Opcode(16962)" {
 		t.Errorf("unregistered opcode prints %q", got)
 	}
-	if got := wire.IntLen(-32767); got != 6 {
-		t.Errorf("IntLen(-32767) = %d", got)
+	if got := wire.DecimalLen(-32767); got != 6 {
+		t.Errorf("DecimalLen(-32767) = %d", got)
 	}
 }
 

@@ -510,8 +510,7 @@ func (a *app) benchOne(ctx context.Context, cfg benchConfig, w *workload, mode s
 	}
 	var pool *client.PoolStats
 	if mode != "raw" {
-		st := a.benchPool
-		pool = &st
+		pool = a.benchPool
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	q := func(q float64) float64 { return ms(hist.quantile(q)) }

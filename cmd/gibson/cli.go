@@ -22,7 +22,7 @@ import (
 // app holds what differs between the real tool and its tests: the environment, the default
 // addresses probed, terminal detection, how to dial and how to start the embedded server.
 type app struct {
-	benchPool  client.PoolStats // of the last bench client closed; see benchCaller
+	benchPool  *client.PoolStats // of the last bench client closed, if it has them; see benchCaller
 	getenv     func(string) string
 	defaults   []string
 	isTerminal func(any) bool
@@ -61,7 +61,7 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // addAddrFlags defines the address flags shared by the CLI and bench: redis-cli's -h, -p
 // and -s, gibson-cli's -a and -u, and --addr for every address form.
 func addAddrFlags(fs *flag.FlagSet, f *addrFlags) {
-	fs.StringVar(&f.addr, "addr", "", "")
+	fs.Var(addrList{&f.addr}, "addr", "")
 	fs.StringVar(&f.host, "h", "", "")
 	fs.StringVar(&f.host, "a", "", "")
 	fs.StringVar(&f.host, "address", "", "")
@@ -89,7 +89,9 @@ neither answers, a command or a script fails; the REPL starts an embedded server
 data is lost when it quits. --embedded asks for the embedded server outright.
 
 Server:
-  --addr ADDRESS        unix:///path, /path.sock, host:port or tcp://host:port
+  --addr ADDRESS        unix:///path, /path.sock, host:port or tcp://host:port; several
+                        (--addr a,b,c or the flag repeated) shard keys over them (a Ring;
+                        gibson shard KEY prints a key's server, :shards their health)
   -h, --address HOST    TCP host (default 127.0.0.1); -a HOST too, as gibson-cli spells it
   -p, --port PORT       TCP port (default 10128)
   -s, -u, --unix PATH   unix socket path (-u also takes any ADDRESS form)
@@ -264,6 +266,10 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 	srvCfg.MaxRequestSize = max(srvCfg.MaxRequestSize, int64(lim.MaxKeySize+lim.MaxValueSize+64))
 	srvCfg.UnixSocket = "" // the embedded server listens on a temporary socket
 
+	// gibson shard KEY: which server of --addr a,b,c holds KEY.
+	if len(words) > 0 && strings.EqualFold(words[0], "shard") {
+		return a.shardCommand(words[1:], given, lim, connectTimeout, stdout, stderr)
+	}
 	// Check a one-shot command before connecting: a typo should not start a server.
 	var oneShot request
 	if len(words) > 0 {

@@ -59,7 +59,7 @@ func (f addrFlags) resolve(getenv func(string) string) (string, error) {
 	if a == "" {
 		return "", nil
 	}
-	if _, _, err := addr.Parse(a); err != nil {
+	if err := checkAddrs(a); err != nil {
 		return "", fmt.Errorf("gibson: %v", err)
 	}
 	return a, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gogibson/gogibson/client"
@@ -19,11 +20,18 @@ type dialOptions struct {
 
 // dialConn opens one client connection.
 func dialConn(ctx context.Context, address string, o dialOptions) (conn, error) {
-	c, err := client.DialConn(ctx, address,
-		client.WithDialTimeout(o.timeout),
+	opts := []client.Option{client.WithDialTimeout(o.timeout),
 		client.WithMaxKeySize(o.maxKeySize),
 		client.WithMaxValueSize(o.maxValueSize),
-		client.WithMaxRequestSize(o.maxRequestSize))
+		client.WithMaxRequestSize(o.maxRequestSize)}
+	if strings.Contains(address, ",") {
+		r, err := ringOf(ctx, address, append(opts, client.WithPoolSize(1))...)
+		if err != nil {
+			return nil, err
+		}
+		return ringConn{r}, nil
+	}
+	c, err := client.DialConn(ctx, address, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -57,13 +65,24 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 		req.Release()
 		return code, nil
 	}
-	return call, func() { a.benchPool = cl.PoolStats(); _ = cl.Close() }, nil
+	return call, func() { a.benchPool = poolStats(cl); _ = cl.Close() }, nil
 }
 
-func dialBenchClient(ctx context.Context, cfg benchConfig) (*client.Client, error) {
-	return client.Dial(ctx, cfg.addr, client.WithPoolSize(cfg.conns),
+// benchClient is what the bench drives: a Client, or a Ring when --addr lists several servers.
+type benchClient interface {
+	generated.Executor
+	Batch() *client.Batch
+	Close() error
+}
+
+func dialBenchClient(ctx context.Context, cfg benchConfig) (benchClient, error) {
+	opts := []client.Option{client.WithPoolSize(cfg.conns),
 		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
-		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64)))
+		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64))}
+	if strings.Contains(cfg.addr, ",") {
+		return ringOf(ctx, cfg.addr, opts...)
+	}
+	return client.Dial(ctx, cfg.addr, opts...)
 }
 
 // benchBatch sends reqs (the arguments of one cmd request each) as one batch and stores
@@ -93,13 +112,23 @@ func (a *app) benchBatcher(ctx context.Context, cfg benchConfig) (func() benchBa
 			}
 		}
 	}
-	return newBatch, func() { a.benchPool = cl.PoolStats(); _ = cl.Close() }, nil
+	return newBatch, func() { a.benchPool = poolStats(cl); _ = cl.Close() }, nil
 }
 
 // batchOf returns a new batch on c, or nil when c (a test's stand-in) has none.
 func batchOf(c conn) *client.Batch {
 	if bc, ok := c.(interface{ Batch() *client.Batch }); ok {
 		return bc.Batch()
+	}
+	return nil
+}
+
+// poolStats returns cl's PoolStats, or nil for a client without them (a Ring: its shards
+// have theirs).
+func poolStats(cl benchClient) *client.PoolStats {
+	if ps, ok := cl.(interface{ PoolStats() client.PoolStats }); ok {
+		st := ps.PoolStats()
+		return &st
 	}
 	return nil
 }

@@ -103,7 +103,7 @@ func decodeResult(req request, rep wire.Reply, err error) result {
 		if rep.Code == wire.CodeVal {
 			v, err := wire.AppendValue(nil, rep.Encoding, rep.Data)
 			if err != nil {
-				return result{kind: resErr, err: wire.Wrap(wire.ErrProtocol, verb, err)}
+				return result{kind: resErr, err: wire.WrapError(wire.ErrProtocol, verb, err)}
 			}
 			return result{kind: resBytes, data: v}
 		}

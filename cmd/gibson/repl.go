@@ -49,6 +49,9 @@ func (s *session) input(ctx context.Context, out io.Writer, line string) (quit, 
 	switch strings.ToLower(word) {
 	case ":quit", ":exit", "quit", "exit":
 		return true, false
+	case ":shards":
+		writeShards(out, s.c, s.addr)
+		return false, false
 	case ":help", "help":
 		if topic := strings.TrimSpace(rest); topic != "" {
 			if err := writeHelpOne(out, topic); err != nil {

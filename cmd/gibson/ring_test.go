@@ -1,0 +1,51 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gogibson/gogibson/gibsontest"
+)
+
+// TestCLIRing: --addr a,b (or repeated) runs commands over a Ring, gibson shard KEY names the
+// server a key lives on, and :shards lists the shards.
+func TestCLIRing(t *testing.T) {
+	s1, s2, s3 := gibsontest.NewServer(t), gibsontest.NewServer(t), gibsontest.NewServer(t)
+	list := s1.Addr() + "," + s2.Addr() + "," + s3.Addr()
+	a := testApp(t)
+	for i := range 30 {
+		k := "user:" + string(rune('a'+i))
+		if r := a.runPiped("", "--addr", list, "set", "0", k, "v"); r.code != 0 {
+			t.Fatalf("set %s: %+v", k, r)
+		}
+		r := a.runPiped("", "--addr", s1.Addr(), "--addr", s2.Addr(), "--addr", s3.Addr(), "shard", k)
+		home := strings.TrimSpace(r.stdout)
+		if r.code != 0 || home == "" {
+			t.Fatalf("shard %s: %+v", k, r)
+		}
+		for _, s := range []*gibsontest.Server{s1, s2, s3} {
+			if _, ok := s.Get(k); ok != (s.Addr() == home) {
+				t.Fatalf("%s on %s: %v, but gibson shard says %s", k, s.Addr(), ok, home)
+			}
+		}
+	}
+	if len(s1.Keys("")) == 30 || len(s2.Keys("")) == 30 || len(s3.Keys("")) == 30 {
+		t.Fatal("every key went to one server")
+	}
+	if r := a.runPiped("", "--addr", list, "count", "user:"); r.code != 0 || strings.TrimSpace(r.stdout) != "30" {
+		t.Fatalf("count over the ring: %+v", r)
+	}
+	r := a.runPiped(":shards\ncount user:\n", "--addr", list)
+	if r.code != 0 || strings.Count(r.stdout, "  up") != 3 || !strings.Contains(r.stdout, "30") {
+		t.Fatalf(":shards and count in a script: %+v", r)
+	}
+	if r := a.runPiped("", "--addr", list, "end"); r.code == 0 || !strings.Contains(r.stderr, "refused on a Ring") {
+		t.Fatalf("end over a ring: %+v", r)
+	}
+	if r := a.runPiped("", "--addr", s1.Addr()+",nonsense://x", "ping"); r.code != 2 {
+		t.Fatalf("a bad address in the list: %+v", r)
+	}
+	if r := a.runPiped("", "shard", "k"); r.code != 2 || !strings.Contains(r.stderr, "--addr") {
+		t.Fatalf("shard without addresses: %+v", r)
+	}
+}
