@@ -20,11 +20,14 @@ check:
 
 ## test: check, every test with the race detector, then the allocation tests without it
 ## (the race detector makes sync.Pool drop items, so allocation counts need their own pass),
-## then every benchmark once, so a broken benchmark fails here and not when measuring
+## then every benchmark once, so a broken benchmark fails here and not when measuring; then
+## the same for the gibsonotel module, which has its own go.mod
 test: check
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run 'Alloc' ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
+	cd gibsonotel && $(GO) vet ./... && $(GO) test -race -count=1 ./... && \
+	  $(GO) test -count=1 -run 'Alloc' ./... && $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
 ## bench: benchmarks with allocation counts
 bench:

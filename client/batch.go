@@ -46,7 +46,7 @@ type batchRunner interface {
 }
 
 func newBatch(x batchRunner, o *options) *Batch {
-	b := &Batch{x: x, limits: o, readOnly: true}
+	b := &Batch{x: o.batchRunner(x), limits: o, readOnly: true}
 	generated.InitBatch(&b.cmds, b, o.limits)
 	return b
 }

@@ -86,7 +86,7 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	o := buildOptions(opts)
 	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
 	c.dialCtx, c.cancelDial = context.WithCancel(context.Background())
-	c.cmds = generated.Commands{Executor: c, Limits: o.limits}
+	c.cmds = generated.Commands{Executor: o.executor(c, ep), Limits: o.limits}
 	for range o.poolSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {
@@ -190,7 +190,7 @@ func (c *Client) pick() (*slot, *Conn) {
 
 // Do sends a raw request like Conn.Do, on one of the Client's connections.
 func (c *Client) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, c, op, args)
+	return do(ctx, c.cmds.Executor, op, args)
 }
 
 // enter registers a call in progress; it reports false, registering nothing, after Close.
@@ -258,6 +258,7 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 		go c.redial(s, r)
 	}
 	s.mu.Unlock()
+	defer c.opts.stats.waited(time.Now())
 	select {
 	case <-r.done:
 	case <-ctx.Done():
@@ -300,6 +301,7 @@ func (c *Client) redial(s *slot, r *redial) {
 	s.dialing.Store(false)
 	s.mu.Unlock()
 	close(r.done)
+	c.opts.noteRedial(c.ep.display, err, r.backoff, c.dialCtx.Err() != nil)
 }
 
 // retire closes a replaced connection, or keeps it until Close while an END it carries may

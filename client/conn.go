@@ -52,6 +52,8 @@ type Conn struct {
 	broken       *brokenCause
 	shut         bool // shutdown has run
 
+	frames, bytes uint64 // guarded by mu: frames queued and their bytes, for PoolStats
+
 	// Owned by the holder of the read role.
 	rd           wire.Reader
 	readDeadline time.Time // as last set on the socket; see boundRead
@@ -106,7 +108,7 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 		c.reading = true
 		c.wake <- struct{}{}
 	}
-	c.cmds = generated.Commands{Executor: c, Limits: o.limits}
+	c.cmds = generated.Commands{Executor: o.executor(c, ep), Limits: o.limits}
 	c.wg.Add(2)
 	go c.readLoop()
 	go c.flusher()
@@ -266,7 +268,7 @@ func (c *Conn) abandon(cl *call) bool {
 // would close the connection. The reply's Data is a copy owned by the caller. For an error
 // reply code Do returns the reply and the matching error (errors.Is(err, ErrNotFound), …).
 func (c *Conn) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, c, op, args)
+	return do(ctx, c.cmds.Executor, op, args)
 }
 
 func do(ctx context.Context, x generated.Executor, op wire.Opcode, args [][]byte) (wire.Reply, error) {

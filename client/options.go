@@ -65,6 +65,7 @@ type options struct {
 	replyTimeout   time.Duration
 	writeTimeout   time.Duration
 	closeTimeout   time.Duration
+	observers      // hooks, logger and counters; see hooks.go
 }
 
 func buildOptions(opts []Option) *options {
@@ -90,6 +91,7 @@ func buildOptions(opts []Option) *options {
 		var d net.Dialer
 		o.dialer = d.DialContext
 	}
+	o.observe()
 	return o
 }
 

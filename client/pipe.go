@@ -29,6 +29,7 @@ func (c *Conn) admit(ctx context.Context, cl *call, size int) (status, error) {
 	}
 	c.capWait = append(c.capWait, cl)
 	c.mu.Unlock()
+	defer c.opts.stats.waited(time.Now())
 	select {
 	case <-cl.done:
 		c.mu.Lock()
@@ -92,6 +93,7 @@ func (c *Conn) send(ctx context.Context, cl *call, frame []byte) (self bool) {
 	c.pushed++
 	cl.seq = c.pushed
 	c.queue.push(cl)
+	c.frames, c.bytes = c.frames+uint64(cl.want), c.bytes+uint64(len(frame)) // see PoolStats
 	if cl.req != nil && cl.req.Flags&wire.FlagCloses != 0 {
 		c.ending = true
 		c.dead.Store(true)

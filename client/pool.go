@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
@@ -70,7 +71,7 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 	}
 	o := buildOptions(opts)
 	p := &Pool{ep: ep, opts: o, min: cfg.MinSize, max: cfg.MaxSize, all: make(map[*Conn]bool)}
-	p.cmds = generated.Commands{Executor: p, Limits: o.limits}
+	p.cmds = generated.Commands{Executor: o.executor(p, ep), Limits: o.limits}
 	for range cfg.MinSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {
@@ -121,6 +122,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		p.waiters = append(p.waiters, ch)
 		inUse := p.size
 		p.mu.Unlock()
+		defer p.opts.stats.waited(time.Now())
 		select {
 		case cn := <-ch:
 			if cn != nil {
@@ -241,7 +243,7 @@ func (p *Pool) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) 
 
 // Do sends a raw request like Conn.Do, on a connection acquired for the call.
 func (p *Pool) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
-	return do(ctx, p, op, args)
+	return do(ctx, p.cmds.Executor, op, args)
 }
 
 // Size returns the number of open connections, free and in use, counting dials under way.

@@ -354,6 +354,7 @@ func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 		return
 	}
 	c.shut = true
+	c.opts.stats.fold(c)
 	if cause != nil {
 		c.markBroken(cause)
 	}
@@ -366,6 +367,7 @@ func (c *Conn) shutdown(cause *brokenCause, headStarted bool) {
 	c.inflight = 0
 	c.mu.Unlock()
 	c.nc.Close()
+	c.opts.noteBroken(c, cause)
 	for i, cl := range calls {
 		cl.started = i == 0 && (headStarted || cl.taken > 0)
 		if cl.finish(cause.forVerb(cl.verb)) {

@@ -368,11 +368,11 @@ func (r *Ring) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) 
 				req.Release()
 				return wire.Reply{}, err
 			}
-			return sh.c.Exec(ctx, req)
+			return sh.c.cmds.Executor.Exec(ctx, req) // the shard's hooks run
 		}
 	}
 	if len(st.members) == 1 && !st.members[0].down.Load() {
-		return st.members[0].c.Exec(ctx, req)
+		return st.members[0].c.cmds.Executor.Exec(ctx, req)
 	}
 	return r.fanOut(ctx, st, ri, req)
 }
@@ -403,7 +403,7 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 		sub := wire.NewRequest(req.Op, req.Verb, req.Flags)
 		sub.SetFrame(frame)
 		run := func() {
-			parts[i].rep, parts[i].err = sh.c.Exec(ctx, sub)
+			parts[i].rep, parts[i].err = sh.c.cmds.Executor.Exec(ctx, sub)
 			if parts[i].err == nil {
 				subs[i] = sub // released after the merge; on error Exec disposed of it
 			}
@@ -459,7 +459,7 @@ func (r *Ring) beat() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = sh.c.Ping(ctx)
+			errs[i] = (&generated.Commands{Executor: sh.c, Limits: sh.c.cmds.Limits}).Ping(ctx) // no hooks: heartbeats are not the caller's commands
 		}()
 	}
 	wg.Wait()

@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gogibson/gogibson/client"
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/gibsontest"
 	"github.com/gogibson/gogibson/wire"
@@ -64,6 +65,8 @@ type benchResult struct {
 	P99          float64          `json:"p99_ms"`
 	P999         float64          `json:"p99_9_ms"`
 	Max          float64          `json:"max_ms"`
+	// Pool is the client's PoolStats at the end of the test (not for raw mode).
+	Pool *client.PoolStats `json:"pool,omitempty"`
 }
 
 // benchRatio is one test's client throughput over the raw ceiling (--compare).
@@ -505,6 +508,10 @@ func (a *app) benchOne(ctx context.Context, cfg benchConfig, w *workload, mode s
 	if err != nil {
 		return benchResult{}, err
 	}
+	var pool *client.PoolStats
+	if mode != "raw" {
+		pool = a.benchPool
+	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	q := func(q float64) float64 { return ms(hist.quantile(q)) }
 	return benchResult{
@@ -522,6 +529,7 @@ func (a *app) benchOne(ctx context.Context, cfg benchConfig, w *workload, mode s
 		P99:          q(0.99),
 		P999:         q(0.999),
 		Max:          ms(hist.max),
+		Pool:         pool,
 	}, nil
 }
 

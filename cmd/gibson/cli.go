@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gogibson/gogibson/client"
 	"github.com/gogibson/gogibson/gibsontest"
 	"github.com/gogibson/gogibson/internal/addr"
 	"github.com/gogibson/gogibson/wire"
@@ -21,6 +22,7 @@ import (
 // app holds what differs between the real tool and its tests: the environment, the default
 // addresses probed, terminal detection, how to dial and how to start the embedded server.
 type app struct {
+	benchPool  *client.PoolStats // of the last bench client closed, if it has them; see benchCaller
 	getenv     func(string) string
 	defaults   []string
 	isTerminal func(any) bool

@@ -8,7 +8,7 @@ import (
 )
 
 // replCommands are the REPL's own commands, completed like verbs.
-var replCommands = []string{":help", ":quit", ":exit"}
+var replCommands = []string{":help", ":stats", ":quit", ":exit"}
 
 // complete completes the word before pos: verbs (and the REPL's commands) first, verbs
 // after :help, and a field argument's values (META's fields). A unique candidate is

@@ -65,7 +65,7 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 		req.Release()
 		return code, nil
 	}
-	return call, func() { _ = cl.Close() }, nil
+	return call, func() { a.benchPool = poolStats(cl); _ = cl.Close() }, nil
 }
 
 // benchClient is what the bench drives: a Client, or a Ring when --addr lists several servers.
@@ -112,13 +112,23 @@ func (a *app) benchBatcher(ctx context.Context, cfg benchConfig) (func() benchBa
 			}
 		}
 	}
-	return newBatch, func() { _ = cl.Close() }, nil
+	return newBatch, func() { a.benchPool = poolStats(cl); _ = cl.Close() }, nil
 }
 
 // batchOf returns a new batch on c, or nil when c (a test's stand-in) has none.
 func batchOf(c conn) *client.Batch {
 	if bc, ok := c.(interface{ Batch() *client.Batch }); ok {
 		return bc.Batch()
+	}
+	return nil
+}
+
+// poolStats returns cl's PoolStats, or nil for a client without them (a Ring: its shards
+// have theirs).
+func poolStats(cl benchClient) *client.PoolStats {
+	if ps, ok := cl.(interface{ PoolStats() client.PoolStats }); ok {
+		st := ps.PoolStats()
+		return &st
 	}
 	return nil
 }

@@ -63,6 +63,10 @@ func (s *session) input(ctx context.Context, out io.Writer, line string) (quit, 
 		writeHelpAll(out)
 		return false, false
 	}
+	if strings.ToLower(word) == ":stats" {
+		s.writeStats(out)
+		return false, false
+	}
 	if strings.HasPrefix(word, ":") {
 		_ = writeResult(out, s.mode, result{kind: resErr, err: fmt.Errorf("gibson: unknown REPL command %q; :help lists them", word)})
 		return false, true
