@@ -63,3 +63,21 @@ func (o *options) noteRedial(addr string, err error, backoff time.Duration, clos
 	}
 	o.logger.LogAttrs(context.Background(), slog.LevelInfo, "gibson: reconnected", slog.String("addr", addr))
 }
+
+// noteShard logs a Ring shard that left the hash after failed heartbeats (Warn), or came
+// back (Info). With FailFast the shard stays in the hash and its keys fail instead.
+func (o *options) noteShard(name, addr string, up bool, err error, failFast bool) {
+	if o.logger == nil {
+		return
+	}
+	ctx := context.Background()
+	if up {
+		o.logger.LogAttrs(ctx, slog.LevelInfo, "gibson: ring shard answers again", slog.String("shard", name), slog.String("addr", addr), slog.Bool("fail_fast", failFast))
+		return
+	}
+	msg := "gibson: ring shard left the hash; its keys go to the other shards"
+	if failFast {
+		msg = "gibson: ring shard is down; its keys fail until it answers (FailFast)"
+	}
+	o.logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("shard", name), slog.String("addr", addr), slog.Any("error", err))
+}

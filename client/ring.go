@@ -476,12 +476,14 @@ func (r *Ring) beat() {
 			sh.fails = 0
 			if sh.down.Swap(false) {
 				changed = true
+				r.o.noteShard(sh.name, sh.addr, true, nil, r.cfg.FailFast)
 			}
 			continue
 		}
 		sh.fails++
 		if sh.fails >= r.cfg.HeartbeatFailures && !sh.down.Swap(true) {
 			changed = true
+			r.o.noteShard(sh.name, sh.addr, false, errs[i], r.cfg.FailFast)
 		}
 	}
 	if cur := r.state.Load(); changed && cur == st {
@@ -521,4 +523,14 @@ func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), l
 // that is not in the spec is refused, since the Ring could not route it.
 func (r *Ring) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
 	return do(ctx, r, op, args)
+}
+
+// PoolStats returns each shard's PoolStats (see Client.PoolStats), by shard name.
+func (r *Ring) PoolStats() map[string]PoolStats {
+	st := r.state.Load()
+	out := make(map[string]PoolStats, len(st.shards))
+	for _, sh := range st.shards {
+		out[sh.name] = sh.c.PoolStats()
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"slices"
 	"sort"
@@ -314,11 +316,16 @@ func TestRingMergeEveryCommand(t *testing.T) {
 // the hash after the heartbeat's failures, and returns when it is back.
 func TestRingPartialAndHeartbeat(t *testing.T) {
 	ctx := context.Background()
+	var logs syncLog
 	f := newRingFixture(t, 3, RingConfig{HeartbeatInterval: 20 * time.Millisecond, HeartbeatFailures: 2},
-		WithRedialBackoff(time.Millisecond, 5*time.Millisecond))
+		WithRedialBackoff(time.Millisecond, 5*time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	r := f.r
 	for i := range 90 {
 		r.Set(ctx, fmt.Sprint("q:", i), []byte("v"), 0)
+	}
+	stats := r.PoolStats()
+	if len(stats) != 3 || stats["a"].Requests == 0 || stats["b"].Requests == 0 || stats["c"].Requests == 0 {
+		t.Fatalf("PoolStats = %+v; want the three shards, each with requests sent", stats)
 	}
 	perShard := map[string]int64{}
 	for name, s := range f.servers {
@@ -353,11 +360,33 @@ func TestRingPartialAndHeartbeat(t *testing.T) {
 	if len(info) != 3 || !info[1].Down || info[1].InHash || info[1].LastErr == nil {
 		t.Fatalf("Shards() = %+v; want b down and out of the hash", info)
 	}
+	if out := logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "ring shard left the hash") || !strings.Contains(out, "shard=b") {
+		t.Fatalf("log while b is out:\n%s\nwant a warning that shard b left the hash", out)
+	}
 	f.revive(t, "b")
 	waitFor(t, "b to return", func() bool { return r.ShardFor(keyOfB) == "b" })
 	if err := r.Ping(ctx); err != nil {
 		t.Fatalf("Ping once b is back: %v", err)
 	}
+	waitFor(t, "the log to say b is back", func() bool { return strings.Contains(logs.String(), "ring shard answers again") })
+}
+
+// syncLog is a log destination safe for the heartbeat's and the test's goroutines.
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // TestRingFailFast: a down shard stays in the hash and its keys fail at once, naming it.

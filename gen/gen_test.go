@@ -203,7 +203,7 @@ func copyModule(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	root, _ := filepath.Abs("..")
-	cmd := exec.Command("git", "ls-files", "*.go", "go.mod", "go.sum", "*.yaml")
+	cmd := exec.Command("git", "ls-files", "*.go", "*go.mod", "*go.sum", "*.yaml") // nested modules keep their go.mod
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
