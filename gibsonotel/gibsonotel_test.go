@@ -275,3 +275,44 @@ func TestObservePool(t *testing.T) {
 		t.Error("still observed after Unregister")
 	}
 }
+
+// A Ring's shards run the hook: a key's command makes one span on its shard's address, a
+// fanned-out command one span per shard.
+func TestRingSpans(t *testing.T) {
+	s := newSetup(t)
+	ctx := context.Background()
+	srvs := map[string]*gibsontest.Server{"a": gibsontest.NewServer(t, gibsontest.WithTCP()), "b": gibsontest.NewServer(t, gibsontest.WithTCP())}
+	r, err := client.NewRing(ctx, client.RingConfig{Shards: map[string]string{"a": srvs["a"].Addr(), "b": srvs["b"].Addr()}, HeartbeatInterval: time.Hour},
+		client.WithHooks(s.hook), client.WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Set(ctx, "user:1", []byte("alice"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Count(ctx, "user:"); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	addrOf := func(sp sdktrace.ReadOnlySpan) string {
+		a := attrs(sp.Attributes())
+		return a["server.address"].AsString() + ":" + a["server.port"].Emit()
+	}
+	spans := s.spans.Ended()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want 3 (SET on its shard, COUNT on both)", len(spans))
+	}
+	if spans[0].Name() != "SET" || addrOf(spans[0]) != srvs[r.ShardFor("user:1")].Addr() {
+		t.Errorf("SET span %q on %s; want SET on shard %s (%s)", spans[0].Name(), addrOf(spans[0]), r.ShardFor("user:1"), srvs[r.ShardFor("user:1")].Addr())
+	}
+	counted := map[string]bool{}
+	for _, sp := range spans[1:] {
+		if sp.Name() != "COUNT" || sp.Status().Code == codes.Error {
+			t.Errorf("span %q status %v; want a successful COUNT", sp.Name(), sp.Status())
+		}
+		counted[addrOf(sp)] = true
+	}
+	if !counted[srvs["a"].Addr()] || !counted[srvs["b"].Addr()] {
+		t.Errorf("COUNT spans on %v; want one on each shard", counted)
+	}
+}
