@@ -28,7 +28,7 @@ type Batch struct {
 	cmds generated.BatchCommands // the batch methods (commands_gen.go) queue through it
 
 	x       batchRunner
-	limits  *options
+	opts    *options
 	scratch wire.Request // every command is built in it, then its frame copied to frames
 	frames  []byte
 	ends    []int // end of each queued frame in frames
@@ -46,7 +46,7 @@ type batchRunner interface {
 }
 
 func newBatch(x batchRunner, o *options) *Batch {
-	b := &Batch{x: o.batchRunner(x), limits: o, readOnly: true}
+	b := &Batch{x: o.batchRunner(x), opts: o, readOnly: true}
 	generated.InitBatch(&b.cmds, b, o.limits)
 	return b
 }
@@ -73,9 +73,9 @@ func (b *Batch) Queue(req *wire.Request, h generated.Handle) {
 		generated.Deliver(h, wire.Reply{}, wire.Errorf(wire.ErrInvalidArgument, req.Verb,
 			"the batch has run; call Reset before queuing more commands"))
 		return
-	case n > b.limits.maxRequestSize:
+	case n > b.opts.maxRequestSize:
 		generated.Deliver(h, wire.Reply{}, wire.Errorf(wire.ErrInvalidArgument, req.Verb,
-			"request is %d bytes; the server's max_request_size is %d and it would close the connection; send less or match the client's max request size to the server", n, b.limits.maxRequestSize))
+			"request is %d bytes; the server's max_request_size is %d and it would close the connection; send less or match the client's max request size to the server", n, b.opts.maxRequestSize))
 		return
 	}
 	b.frames = append(b.frames, frame...)

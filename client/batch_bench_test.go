@@ -78,40 +78,24 @@ func benchBatches(b *testing.B, goroutines int, newBatch func() *Batch) {
 }
 
 func benchRawBatches(b *testing.B, conns int) {
-	a := benchAddr(b)
 	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
 	var batch []byte
 	for range batchSize {
 		batch = append(batch, frame...)
 	}
-	ncs := make([]net.Conn, conns)
-	for i := range ncs {
-		ncs[i] = rawDial(b, a)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer reportCPU(b)()
-	var left atomic.Int64
-	left.Store(int64(b.N))
-	var wg sync.WaitGroup
-	for _, nc := range ncs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var rd wire.Reader
-			for left.Add(-batchSize) > -batchSize {
-				if _, err := nc.Write(batch); err != nil {
+	onRawConns(b, conns, func(nc net.Conn, left *atomic.Int64) {
+		var rd wire.Reader
+		for left.Add(-batchSize) > -batchSize {
+			if _, err := nc.Write(batch); err != nil {
+				b.Error(err)
+				return
+			}
+			for got := 0; got < batchSize; {
+				if err := readReplies(&rd, nc, func() { got++ }); err != nil {
 					b.Error(err)
 					return
 				}
-				for got := 0; got < batchSize; {
-					if err := readReplies(&rd, nc, func() { got++ }); err != nil {
-						b.Error(err)
-						return
-					}
-				}
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 }

@@ -78,9 +78,17 @@ func BenchmarkRawParallelOneConn(b *testing.B) { benchRawParallel(b, 1) }
 
 // benchRawParallel blasts GET frames on conns connections.
 func benchRawParallel(b *testing.B, conns int) {
-	a := benchAddr(b)
 	window := max(1, benchParallelism*runtime.GOMAXPROCS(0)/conns)
 	frame := wire.AppendRequest(nil, generated.OpGet, []byte(benchKey))
+	onRawConns(b, conns, func(nc net.Conn, left *atomic.Int64) {
+		rawPipeline(b, nc, frame, window, left)
+	})
+}
+
+// onRawConns dials conns raw connections to the benchmark's server, then runs f on each in
+// its own goroutine, timed, with left holding the b.N requests they share.
+func onRawConns(b *testing.B, conns int, f func(nc net.Conn, left *atomic.Int64)) {
+	a := benchAddr(b)
 	ncs := make([]net.Conn, conns)
 	for i := range ncs {
 		ncs[i] = rawDial(b, a)
@@ -95,7 +103,7 @@ func benchRawParallel(b *testing.B, conns int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rawPipeline(b, nc, frame, window, &left)
+			f(nc, &left)
 		}()
 	}
 	wg.Wait()

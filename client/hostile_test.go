@@ -34,16 +34,20 @@ func hostiles(t *testing.T, f func(t *testing.T, h *gibsontest.Hostile)) {
 // the goroutine count is back where it was.
 func noGoroutineLeft(t *testing.T) {
 	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-			}
-			time.Sleep(5 * time.Millisecond)
+	t.Cleanup(func() { waitGoroutines(t, before) })
+}
+
+// waitGoroutines waits up to 5 s for the goroutine count to fall back to before, and fails
+// with every goroutine's stack if it does not.
+func waitGoroutines(t *testing.T, before int) {
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
-	})
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // within fails the test when f takes longer than limit, and returns f's error.

@@ -31,7 +31,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	add := func(sh *ringShard, frame []byte, h generated.Handle, ri *routeInfo) {
 		sub := subs[sh]
 		if sub == nil {
-			sub = &Batch{x: sh.c, limits: b.limits, readOnly: true}
+			sub = &Batch{x: sh.c, opts: b.opts, readOnly: true}
 			subs[sh] = sub
 		}
 		sub.frames = append(sub.frames, frame...)

@@ -567,12 +567,7 @@ func (a *app) benchClient(ctx context.Context, cfg benchConfig, w *workload, don
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	var total histogram
-	var all reasons
-	for i := range hists {
-		total.merge(&hists[i])
-		all.merge(errs[i])
-	}
+	total, all := mergeResults(hists, errs)
 	return total, all, elapsed, nil
 }
 
@@ -624,12 +619,7 @@ func (a *app) benchClientBatches(ctx context.Context, cfg benchConfig, w *worklo
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	var total histogram
-	var all reasons
-	for i := range hists {
-		total.merge(&hists[i])
-		all.merge(errs[i])
-	}
+	total, all := mergeResults(hists, errs)
 	return total, all, elapsed, nil
 }
 
@@ -768,4 +758,15 @@ func failedReply(code wire.Code, err error) bool {
 	}
 	kind := wire.CodeError(code)
 	return kind == nil || !errors.Is(err, kind) || code != wire.CodeNotFound
+}
+
+// mergeResults adds up the per-caller (or per-connection) latencies and error reasons.
+func mergeResults(hists []histogram, errs []reasons) (histogram, reasons) {
+	var total histogram
+	var all reasons
+	for i := range hists {
+		total.merge(&hists[i])
+		all.merge(errs[i])
+	}
+	return total, all
 }

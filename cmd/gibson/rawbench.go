@@ -75,12 +75,7 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	var total histogram
-	var all reasons
-	for i := range conns {
-		total.merge(&hists[i])
-		all.merge(errs[i])
-	}
+	total, all := mergeResults(hists, errs)
 	return total, all, elapsed, errors.Join(fails...)
 }
 
