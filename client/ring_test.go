@@ -736,3 +736,43 @@ func TestNewRingErrors(t *testing.T) {
 		t.Errorf("unreachable shard: %v", err)
 	}
 }
+
+// TestRingFanOutConcurrent: a fanned-out command asks every shard before any has answered.
+// Each shard stalls the request it gets, so asking one after the other would leave the
+// later shards waiting for ever; here all four hold a request at once.
+func TestRingFanOutConcurrent(t *testing.T) {
+	shards := map[string]string{}
+	var hs []*gibsontest.Hostile
+	for i := range 4 {
+		h := gibsontest.NewHostile(t)
+		hs = append(hs, h)
+		shards[fmt.Sprint("s", i)] = h.Addr()
+	}
+	r, err := NewRing(context.Background(), RingConfig{Shards: shards, HeartbeatInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, h := range hs {
+		h.StallAt(1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Count(ctx, "user:")
+		done <- err
+	}()
+	waitFor(t, "every shard to hold the COUNT", func() bool {
+		for _, h := range hs {
+			if h.StalledConnections() != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	cancel()
+	err = <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("COUNT with every shard stalled, cancelled: %v, want an error matching context.Canceled", err)
+	}
+}

@@ -34,10 +34,10 @@ func cmdMeta(r *request) action {
 		l := min(len(field), len(f.name))
 		if string(field[:l]) == f.name[:l] {
 			v := f.get(n.it, r.now) // read before access is updated
-			n.it.access = r.now
+			n.it.touch(r.now)
 			return r.number(v)
 		}
 	}
-	n.it.access = r.now
+	n.it.touch(r.now)
 	return r.status(wire.CodeErr)
 }

@@ -67,7 +67,7 @@ func cmdMGet(r *request) action {
 	if !r.walk(func(nd *node) bool {
 		seen++
 		if !r.purged(nd) {
-			nd.it.access = r.now
+			nd.it.touch(r.now)
 			live = true
 			if !over {
 				w.item(r, cutAtNUL(nd.key), nd.it)
@@ -194,7 +194,7 @@ func cmdCount(r *request) action {
 	var n int64
 	if !r.walk(func(nd *node) bool {
 		if !r.purged(nd) {
-			nd.it.access = r.now
+			nd.it.touch(r.now)
 			n++
 		}
 		return true

@@ -32,7 +32,7 @@ func cmdGet(r *request) action {
 	if n == nil {
 		return r.status(wire.CodeNotFound)
 	}
-	n.it.access = r.now
+	n.it.touch(r.now)
 	r.item(n.it)
 	return actReply
 }
@@ -63,7 +63,7 @@ func incBy(r *request, d int64) action {
 	n := r.node(r.a.key)
 	if n == nil {
 		n = r.st.tree.insert(r.a.key)
-		r.st.put(n, &item{enc: wire.EncNumber, num: 1, ttl: -1, created: r.now, access: r.now})
+		r.st.put(n, item{enc: wire.EncNumber, num: 1, ttl: -1, created: r.now, access: r.now})
 		return r.number(1)
 	}
 	if r.purged(n) {

@@ -5,15 +5,19 @@ import (
 )
 
 // item is one stored value with the reference server's metadata (docs/protocol.md §5.1).
+//
+// The fields every prefix walk reads or writes (expiry, lock, access time) come first, so
+// that with node's own walk fields they share one cache line: walks are bound by memory.
 type item struct {
-	data    []byte // plain text or LZF bytes; nil for numbers
-	num     int64  // the value of a number item
-	rawLen  int    // decompressed length of an LZF item
-	enc     wire.Encoding
 	ttl     int16 // stored TTL; <= 0 never expires (-1 = created without TTL)
+	enc     wire.Encoding
 	created int64 // base timestamp for TTL and lock
 	access  int64
 	lock    int64 // raw lock argument: 0 none, -1 forever, else seconds from created
+
+	data   []byte // plain text or LZF bytes; nil for numbers
+	num    int64  // the value of a number item
+	rawLen int    // decompressed length of an LZF item
 }
 
 // size is what META size reports: 8 for numbers, the stored (maybe compressed) length.
@@ -26,6 +30,15 @@ func (it *item) size() int64 {
 
 func (it *item) expired(now int64) bool {
 	return it.ttl > 0 && now-it.created >= int64(it.ttl)
+}
+
+// touch sets the access time as reads do. It writes only when the time changes (once a
+// second at most): a read that dirties every line it walks makes the next walk on another
+// core fetch each of them from this core's cache, and a walk is bound by memory.
+func (it *item) touch(now int64) {
+	if it.access != now {
+		it.access = now
+	}
 }
 
 func (it *item) locked(now int64) bool {
@@ -59,12 +72,14 @@ func (st *store) footprint(n *node) int64 {
 	return ItemOverhead + allocSize(len(n.it.data))
 }
 
-// put stores it under n, replacing and freeing any old item.
-func (st *store) put(n *node, it *item) {
+// put stores it under n, replacing and freeing any old item. The item is copied into the
+// node's own slot (see node.slot).
+func (st *store) put(n *node, it item) {
 	if n.it != nil {
 		st.free(n)
 	}
-	n.it = it
+	n.slot = it
+	n.it = &n.slot
 	st.n++
 	if it.enc == wire.EncLZF {
 		st.ncmp++
@@ -85,7 +100,7 @@ func (st *store) free(n *node) {
 	if n.it.enc == wire.EncLZF {
 		st.ncmp--
 	}
-	n.it = nil
+	n.it, n.slot = nil, item{} // the value's bytes are garbage now
 	st.pool.release()
 }
 
@@ -102,8 +117,8 @@ func (st *store) setNumber(n *node, v int64) {
 
 // newText builds a plain or LZF item for value as SET and MSET store it: LZF when value
 // is longer than threshold and compressing saves at least 4 bytes.
-func (st *store) newText(value []byte, threshold int64, now int64) *item {
-	it := &item{enc: wire.EncPlain, ttl: -1, created: now, access: now}
+func (st *store) newText(value []byte, threshold int64, now int64) item {
+	it := item{enc: wire.EncPlain, ttl: -1, created: now, access: now}
 	if int64(len(value)) > threshold && len(value) > 4 {
 		limit := len(value) - 4
 		if cap(st.lzfOut) < limit+8 {
