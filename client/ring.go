@@ -78,6 +78,7 @@ type Ring struct {
 	stop      chan struct{}
 	hbDone    chan struct{}
 	closeOnce sync.Once
+	workers   *fanWorkers // run the shards' parts of fanned-out commands and batches
 }
 
 // ringShard is one shard: its Client and its heartbeat record.
@@ -123,7 +124,8 @@ func NewRing(ctx context.Context, cfg RingConfig, opts ...Option) (*Ring, error)
 	if cfg.HeartbeatFailures <= 0 {
 		cfg.HeartbeatFailures = DefaultHeartbeatFailures
 	}
-	r := &Ring{cfg: cfg, opts: opts, o: buildOptions(opts), stop: make(chan struct{}), hbDone: make(chan struct{})}
+	r := &Ring{cfg: cfg, opts: opts, o: buildOptions(opts), stop: make(chan struct{}), hbDone: make(chan struct{}),
+		workers: newFanWorkers()}
 	r.cmds = generated.Commands{Executor: r, Limits: r.o.limits}
 	shards, err := r.dialShards(ctx, cfg.Shards, nil)
 	if err != nil {
@@ -412,7 +414,7 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 			run()
 		} else {
 			wg.Add(1)
-			go func() { defer wg.Done(); run() }()
+			r.workers.run(func() { defer wg.Done(); run() })
 		}
 	}
 	wg.Wait()
@@ -503,6 +505,7 @@ func (r *Ring) Close() error {
 		r.mu.Unlock()
 		close(r.stop)
 		<-r.hbDone
+		r.workers.stop()
 		var wg sync.WaitGroup
 		for _, sh := range r.state.Load().shards {
 			wg.Add(1)
