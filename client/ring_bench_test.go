@@ -53,6 +53,46 @@ func BenchmarkRingGet1(b *testing.B) {
 // benchCount times COUNT over shards servers holding keys keys between them, each server
 // delaying its replies by away.
 func benchCount(b *testing.B, shards, keys int, away time.Duration) {
+	r := countFixture(b, shards, keys, away)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if n, err := r.Count(ctx, "bench:"); err != nil || n != int64(keys) {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+// benchCountOneByOne is benchCount with the shards asked one after the other, each through
+// its Client in the Ring: what the Ring's concurrent fan-out is to beat.
+func benchCountOneByOne(b *testing.B, shards, keys int, away time.Duration) {
+	r := countFixture(b, shards, keys, away)
+	ctx := context.Background()
+	var cs []*Client
+	for _, sh := range r.state.Load().members {
+		cs = append(cs, sh.c)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		var n int64
+		for _, c := range cs {
+			m, err := c.Count(ctx, "bench:")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += m
+		}
+		if n != int64(keys) {
+			b.Fatal(n)
+		}
+	}
+}
+
+// countFixture is a Ring over shards servers holding keys keys, each server delaying its
+// replies by away; the servers and the Ring close when the benchmark ends.
+func countFixture(b *testing.B, shards, keys int, away time.Duration) *Ring {
 	ctx := context.Background()
 	m := map[string]string{}
 	var servers []*gibsontest.Server
@@ -65,7 +105,7 @@ func benchCount(b *testing.B, shards, keys int, away time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer r.Close()
+	b.Cleanup(func() { r.Close() })
 	bt := r.Batch()
 	for i := range keys {
 		bt.Set(fmt.Sprint("bench:", i), []byte("v"), 0)
@@ -76,13 +116,7 @@ func benchCount(b *testing.B, shards, keys int, away time.Duration) {
 	for _, s := range servers {
 		s.SetReplyDelay(away)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if n, err := r.Count(ctx, "bench:"); err != nil || n != int64(keys) {
-			b.Fatal(n, err)
-		}
-	}
+	return r
 }
 
 // BenchmarkCountOneShard is one COUNT on one shard holding all 400 keys.
@@ -102,9 +136,17 @@ func BenchmarkRingCount4(b *testing.B) { benchCount(b, 4, 400, 0) }
 // BenchmarkRingCount4Large is COUNT over four shards holding 5 000 keys each.
 func BenchmarkRingCount4Large(b *testing.B) { benchCount(b, 4, 20000, 0) }
 
-// BenchmarkRingCount4Remote is RingCount4 with every shard a millisecond away: asked one
-// after the other they would take four times CountOneShardRemote.
+// BenchmarkRingCount4Remote is RingCount4 with every shard a millisecond away.
 func BenchmarkRingCount4Remote(b *testing.B) { benchCount(b, 4, 400, time.Millisecond) }
+
+// BenchmarkCount4OneByOne is RingCount4's four COUNTs asked one after the other.
+func BenchmarkCount4OneByOne(b *testing.B) { benchCountOneByOne(b, 4, 400, 0) }
+
+// BenchmarkCount4OneByOneLarge is RingCount4Large's four COUNTs asked one after the other.
+func BenchmarkCount4OneByOneLarge(b *testing.B) { benchCountOneByOne(b, 4, 20000, 0) }
+
+// BenchmarkCount4OneByOneRemote is RingCount4Remote's four COUNTs asked one after the other.
+func BenchmarkCount4OneByOneRemote(b *testing.B) { benchCountOneByOne(b, 4, 400, time.Millisecond) }
 
 // BenchmarkRingShardFor is choosing a key's shard among four.
 func BenchmarkRingShardFor(b *testing.B) {
