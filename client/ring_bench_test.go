@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 //   - RingCount4 (and …Large) against CountOneShard: the shards' only cost is their work,
 //     done on the CPUs the client uses too. With fewer cores than client and servers (2 on
 //     the machine of BENCHMARKS.md) the CPU bounds both; Count4OneByOne shows that bound.
+//     GIBSON_BENCH_RING runs these against servers of your own (see countFixture).
 
 func benchGetOver(b *testing.B, get func(ctx context.Context, key string) ([]byte, error)) {
 	ctx := context.Background()
@@ -58,12 +61,12 @@ func BenchmarkRingGet1(b *testing.B) {
 // benchCount times COUNT over shards servers holding keys keys between them, each server
 // delaying its replies by away.
 func benchCount(b *testing.B, shards, keys int, away time.Duration) {
-	r := countFixture(b, shards, keys, away)
+	r, prefix := countFixture(b, shards, keys, away)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if n, err := r.Count(ctx, "bench:"); err != nil || n != int64(keys) {
+		if n, err := r.Count(ctx, prefix); err != nil || n != int64(keys) {
 			b.Fatal(n, err)
 		}
 	}
@@ -72,7 +75,7 @@ func benchCount(b *testing.B, shards, keys int, away time.Duration) {
 // benchCountOneByOne is benchCount with the shards asked one after the other, each through
 // its Client in the Ring: what the Ring's concurrent fan-out is to beat.
 func benchCountOneByOne(b *testing.B, shards, keys int, away time.Duration) {
-	r := countFixture(b, shards, keys, away)
+	r, prefix := countFixture(b, shards, keys, away)
 	ctx := context.Background()
 	var cs []*Client
 	for _, sh := range r.state.Load().members {
@@ -83,7 +86,7 @@ func benchCountOneByOne(b *testing.B, shards, keys int, away time.Duration) {
 	for range b.N {
 		var n int64
 		for _, c := range cs {
-			m, err := c.Count(ctx, "bench:")
+			m, err := c.Count(ctx, prefix)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -95,25 +98,47 @@ func benchCountOneByOne(b *testing.B, shards, keys int, away time.Duration) {
 	}
 }
 
-// countFixture is a Ring over shards servers holding keys keys, each server delaying its
-// replies by away; the servers and the Ring close when the benchmark ends.
-func countFixture(b *testing.B, shards, keys int, away time.Duration) *Ring {
+// countFixture is a Ring over shards servers holding keys keys under the prefix it returns,
+// each server delaying its replies by away; the servers and the Ring close when the
+// benchmark ends. The servers are embedded ones, or, when GIBSON_BENCH_RING lists server
+// addresses (comma-separated, as many as the largest Ring here: 4), the first shards of those
+// (their keys under the prefix are deleted afterwards; a delay cannot be set there).
+func countFixture(b *testing.B, shards, keys int, away time.Duration) (*Ring, string) {
 	ctx := context.Background()
+	prefix := fmt.Sprintf("gogibson:bench:count%d:", keys)
 	m := map[string]string{}
 	var servers []*gibsontest.Server
-	for i := range shards {
-		s := gibsontest.NewServer(b)
-		servers = append(servers, s)
-		m[fmt.Sprint("s", i)] = s.Addr()
+	if list := os.Getenv("GIBSON_BENCH_RING"); list != "" {
+		addrs := strings.Split(list, ",")
+		if len(addrs) < shards {
+			b.Fatalf("GIBSON_BENCH_RING lists %d servers; this benchmark needs %d", len(addrs), shards)
+		}
+		if away > 0 {
+			b.Skip("a reply delay needs embedded servers; GIBSON_BENCH_RING is set")
+		}
+		for i := range shards {
+			m[fmt.Sprint("s", i)] = addrs[i]
+		}
+	} else {
+		for i := range shards {
+			s := gibsontest.NewServer(b)
+			servers = append(servers, s)
+			m[fmt.Sprint("s", i)] = s.Addr()
+		}
 	}
 	r, err := NewRing(ctx, RingConfig{Shards: m})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { r.Close() })
+	b.Cleanup(func() {
+		if servers == nil {
+			r.MDelete(ctx, prefix)
+		}
+		r.Close()
+	})
 	bt := r.Batch()
 	for i := range keys {
-		bt.Set(fmt.Sprint("bench:", i), []byte("v"), 0)
+		bt.Set(fmt.Sprint(prefix, i), []byte("v"), 0)
 	}
 	if err := bt.Exec(ctx); err != nil {
 		b.Fatal(err)
@@ -121,7 +146,7 @@ func countFixture(b *testing.B, shards, keys int, away time.Duration) *Ring {
 	for _, s := range servers {
 		s.SetReplyDelay(away)
 	}
-	return r
+	return r, prefix
 }
 
 // BenchmarkCountOneShard is one COUNT on one shard holding all 400 keys.
