@@ -89,7 +89,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	var wg sync.WaitGroup
 	for sh, sub := range subs {
 		wg.Add(1)
-		r.workers.run(func() {
+		r.workers.run(funcTask(func() {
 			defer wg.Done()
 			if err := sh.c.runBatch(ctx, sub); err != nil {
 				for _, h := range sub.handles {
@@ -99,7 +99,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 				failed = append(failed, ShardFailure{Shard: sh.name, Err: err})
 				mu.Unlock()
 			}
-		})
+		}))
 	}
 	wg.Wait()
 

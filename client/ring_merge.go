@@ -114,10 +114,11 @@ type shardReply struct {
 
 // merge combines the replies of a fanned-out command (in shard-name order) into one reply,
 // freshly allocated, and reports the shards that failed, including those whose reply was an
-// error the merge cannot use (a LOCKED or ERR for a count, say).
+// error the merge cannot use (a LOCKED or ERR for a count, say). It reuses parts: the
+// caller must not read it afterwards.
 func merge(ri *routeInfo, frame []byte, parts []shardReply) (wire.Reply, []ShardFailure) {
 	var failed []ShardFailure
-	ok := parts[:0:0]
+	ok := parts[:0] // the usable parts, moved to the front in order
 	for _, p := range parts {
 		if p.err == nil && !usable(ri.merge, p.rep) {
 			p.err = wire.ReplyError(ri.verb, p.rep)

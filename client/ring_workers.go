@@ -10,7 +10,7 @@ import (
 // kept from one command to the next. A goroutine started for each part grew its stack to the
 // depth of a round trip every time: 15 % of the CPU of a COUNT over four in-process shards.
 type fanWorkers struct {
-	work chan func() // unbuffered: a send succeeds only when a worker is idle
+	work chan task // unbuffered: a send succeeds only when a worker is idle
 	n    atomic.Int32
 	quit chan struct{} // closed by the Ring's Close: idle workers exit
 }
@@ -21,12 +21,21 @@ const fanWorkerIdle = 10 * time.Second
 
 var maxFanWorkers = int32(16 * runtime.GOMAXPROCS(0))
 
+// task is a shard's part; an interface rather than a func, so that a part held in a pooled
+// struct is handed over without allocating a closure.
+type task interface{ run() }
+
+// funcTask is a task made of a func.
+type funcTask func()
+
+func (f funcTask) run() { f() }
+
 func newFanWorkers() *fanWorkers {
-	return &fanWorkers{work: make(chan func()), quit: make(chan struct{})}
+	return &fanWorkers{work: make(chan task), quit: make(chan struct{})}
 }
 
 // run runs f on an idle worker, on a new worker, or on a goroutine of its own.
-func (w *fanWorkers) run(f func()) {
+func (w *fanWorkers) run(f task) {
 	select {
 	case w.work <- f:
 		return
@@ -37,15 +46,16 @@ func (w *fanWorkers) run(f func()) {
 		return
 	}
 	w.n.Add(-1)
-	go f()
+	go f.run()
 }
 
-func (w *fanWorkers) worker(f func()) {
+func (w *fanWorkers) worker(f task) {
 	defer w.n.Add(-1)
 	t := time.NewTimer(fanWorkerIdle)
 	defer t.Stop()
 	for {
-		f()
+		f.run()
+		f = nil // not kept while idle
 		t.Reset(fanWorkerIdle)
 		select {
 		case f = <-w.work:

@@ -12,7 +12,7 @@ func TestFanWorkersReuseAndBound(t *testing.T) {
 	w := newFanWorkers()
 	for range 20 {
 		done := make(chan struct{})
-		w.run(func() { close(done) })
+		w.run(funcTask(func() { close(done) }))
 		<-done
 		time.Sleep(time.Millisecond) // let the worker wait for work again
 	}
@@ -30,11 +30,11 @@ func TestFanWorkersReuseAndBound(t *testing.T) {
 	var finished sync.WaitGroup
 	finished.Add(n)
 	for range n {
-		w.run(func() {
+		w.run(funcTask(func() {
 			defer finished.Done()
 			started.Done()
 			release.Wait()
-		})
+		}))
 	}
 	started.Wait()
 	if got := w.n.Load(); got != maxFanWorkers {
