@@ -7,7 +7,7 @@ import (
 // item is one stored value with the reference server's metadata (docs/protocol.md §5.1).
 //
 // The fields every prefix walk reads or writes (expiry, lock, access time) come first, so
-// that with node's own walk fields they share one cache line: walks are bound by memory.
+// that they share one cache line: walks are bound by memory.
 type item struct {
 	ttl     int16 // stored TTL; <= 0 never expires (-1 = created without TTL)
 	enc     wire.Encoding
@@ -56,11 +56,33 @@ type store struct {
 	firstSeen, lastSeen int64
 	comprAvg            float64
 	pool                itemPool
-	lzf                 lzfTable
-	lzfOut              []byte
+	// Item records are cut from blocks and reused once freed (as the reference server's
+	// allocator does), so that a walk reads one server's items close together, not spread
+	// over a heap shared with other servers of the same process.
+	items     []item
+	freeItems []*item
+	lzf       lzfTable
+	lzfOut    []byte
 }
 
 func newStore() *store { return &store{tree: newTrie()} }
+
+// itemBlock is how many item records a block holds (about 9 KiB).
+const itemBlock = 128
+
+// newItem returns a zero item record: a freed one, or one cut from the current block.
+func (st *store) newItem() *item {
+	if n := len(st.freeItems); n > 0 {
+		it := st.freeItems[n-1]
+		st.freeItems = st.freeItems[:n-1]
+		return it
+	}
+	if len(st.items) == cap(st.items) {
+		st.items = make([]item, 0, itemBlock)
+	}
+	st.items = st.items[:len(st.items)+1]
+	return &st.items[len(st.items)-1]
+}
 
 // used is the memory figure compared with max_memory and reported as memory_used: the
 // items and the key index (trie nodes, keys, map), which, as in the reference server,
@@ -72,14 +94,13 @@ func (st *store) footprint(n *node) int64 {
 	return ItemOverhead + allocSize(len(n.it.data))
 }
 
-// put stores it under n, replacing and freeing any old item. The item is copied into the
-// node's own slot (see node.slot).
+// put stores it under n, replacing and freeing any old item.
 func (st *store) put(n *node, it item) {
 	if n.it != nil {
 		st.free(n)
 	}
-	n.slot = it
-	n.it = &n.slot
+	n.it = st.newItem()
+	*n.it = it
 	st.n++
 	if it.enc == wire.EncLZF {
 		st.ncmp++
@@ -100,7 +121,9 @@ func (st *store) free(n *node) {
 	if n.it.enc == wire.EncLZF {
 		st.ncmp--
 	}
-	n.it, n.slot = nil, item{} // the value's bytes are garbage now
+	*n.it = item{} // the value's bytes are garbage now
+	st.freeItems = append(st.freeItems, n.it)
+	n.it = nil
 	st.pool.release()
 }
 

@@ -9,11 +9,8 @@ package gibsontest
 import "slices"
 
 type node struct {
-	// Walks read kids and it and the first fields of slot; they come first, so that one
-	// cache line holds them.
 	kids  []*node // in first-creation order
-	it    *item   // the item stored under key (&slot), nil when none
-	slot  item    // the item's record, kept in the node: a walk reads one place per key
+	it    *item   // the item stored under key, nil when none
 	label string  // edge label from the parent; empty only for the root
 	key   string  // the full key this node spells
 }
@@ -25,17 +22,16 @@ type trie struct {
 	// slab is the block new nodes are cut from. Nodes are never freed, so blocks need no
 	// bookkeeping; and a walk then reads this server's nodes in creation order, not spread
 	// over a heap shared with other servers of the same process (four in-process servers
-	// filled in turn walked at half the speed of one server with as many keys).
+	// filled in turn walked at about half the speed of one server with as many keys).
 	slab []node
 }
 
-// slabNodes is how many nodes a slab block holds (about 18 KiB).
+// slabNodes is how many nodes a slab block holds (8 KiB).
 const slabNodes = 128
 
-// Memory held per node, measured with the Go runtime (go1.26, amd64): the node record
-// without its item slot (which is counted as the item's ItemOverhead), its slot in its
-// parent's child list (append doubles: up to two pointers) and, for nodes holding keys, its
-// share of the map (entry plus load factor and doubling).
+// Memory held per node, measured with the Go runtime (go1.26, amd64): the node record,
+// its slot in its parent's child list (append doubles: up to two pointers) and, for nodes
+// holding keys, its share of the map (entry plus load factor and doubling).
 const (
 	nodeBytes     = 64
 	kidSlotBytes  = 16
