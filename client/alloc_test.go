@@ -110,3 +110,27 @@ func TestBatchAllocs(t *testing.T) {
 		}
 	}
 }
+
+// A COUNT fanned out over four shards allocates only the merged number once warm: the
+// parts, their requests and the workers that run them are reused.
+func TestRingFanOutAllocs(t *testing.T) {
+	count := []byte{byte(wire.CodeVal), 0, byte(wire.EncNumber), 8, 0, 0, 0, 25, 0, 0, 0, 0, 0, 0, 0}
+	shards := map[string]string{}
+	for i := range 4 {
+		s := newFakeServer(t, func(wire.Opcode, []byte) ([]byte, bool) { return count, false })
+		shards[string(rune('a'+i))] = s.addr
+	}
+	r, err := NewRing(context.Background(), RingConfig{Shards: shards, HeartbeatInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	allocs := testing.AllocsPerRun(500, func() {
+		if n, err := r.Count(context.Background(), "user:"); err != nil || n != 100 {
+			t.Fatal(n, err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("COUNT over four shards: %v allocations per call; want at most 1 (the merged number)", allocs)
+	}
+}
