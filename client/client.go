@@ -300,8 +300,11 @@ func (c *Client) redial(s *slot, r *redial) {
 	s.redial = nil
 	s.dialing.Store(false)
 	s.mu.Unlock()
+	// Noted before the waiting callers go on: a call that used the new connection returns
+	// after the log says so, and a Close that follows it cannot make a redial that
+	// succeeded look cancelled.
+	c.opts.noteRedial(c.ep.display, err, r.backoff, err != nil && c.dialCtx.Err() != nil)
 	close(r.done)
-	c.opts.noteRedial(c.ep.display, err, r.backoff, c.dialCtx.Err() != nil)
 }
 
 // retire closes a replaced connection, or keeps it until Close while an END it carries may

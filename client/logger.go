@@ -46,8 +46,8 @@ func (o *options) noteBroken(c *Conn, cause *brokenCause) {
 		slog.String("cause", k.String()), slog.String("err", cause.forVerb("").Error()))
 }
 
-// noteRedial counts and logs the outcome of a Client's redial; closing reports that the
-// Client was being closed, which cancels redials (neither counted nor logged).
+// noteRedial counts and logs the outcome of a Client's redial; closing reports that it failed
+// because the Client was being closed, which cancels redials (neither counted nor logged).
 func (o *options) noteRedial(addr string, err error, backoff time.Duration, closing bool) {
 	if closing {
 		return

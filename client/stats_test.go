@@ -144,6 +144,30 @@ func TestPoolStatsAndLogsOnServerCloseAndRedial(t *testing.T) {
 	}
 }
 
+// A redial's outcome is counted and logged before the calls that waited for it go on, so
+// a Close right after them cannot make it look cancelled (ExampleWithLogger once missed its
+// "reconnected" line that way).
+func TestRedialNotedBeforeWaitersReturn(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	ctx := context.Background()
+	for i := range 100 {
+		logger, logs := newTestLogger()
+		c, err := Dial(ctx, s.Addr(), WithPoolSize(1), WithLogger(logger))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Ping(ctx)
+		s.CloseClientConnections()
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if st := c.PoolStats(); st.Redials != 1 || !strings.Contains(logs.String(), "gibson: reconnected") {
+			t.Fatalf("round %d: redials %d, log:\n%s\nwant the redial counted and logged", i, st.Redials, logs.String())
+		}
+	}
+}
+
 // Each cause a connection breaks for is counted under its own name, and logged at its level.
 func TestPoolStatsBrokenCauses(t *testing.T) {
 	ctx := context.Background()
