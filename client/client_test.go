@@ -466,6 +466,14 @@ func TestClientSpreadsCallsInProgress(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
+	// A call counts as in progress before it is queued: wait for the last one's frame.
+	waitFor(t, "the 8 calls to be queued", func() bool {
+		var n uint64
+		for _, q := range sent(c) {
+			n += q
+		}
+		return n == 8
+	})
 	got := sent(c)
 	s.Close() // fails the held calls
 	wg.Wait()
