@@ -340,6 +340,9 @@ func TestClientRedialBackoff(t *testing.T) {
 	}
 	c := dialClient(t, s.addr, WithPoolSize(1), WithDialer(dialer), WithRedialBackoff(time.Hour, time.Hour))
 	ctx := context.Background()
+	// Dial returns once the kernel completed the connection; the fake may accept it later,
+	// and a connection accepted after the drop would be served.
+	waitFor(t, "the fake to accept the connection", func() bool { return s.accepted.Load() == 1 })
 	s.ln.Close()
 	s.dropConnections()
 	// The idle connection's close is found by the next call, which then redials.

@@ -87,10 +87,10 @@ func (s *fakeServer) accept() {
 		if err != nil {
 			return
 		}
-		s.accepted.Add(1)
 		s.mu.Lock()
 		s.conns[nc] = true
 		s.mu.Unlock()
+		s.accepted.Add(1) // after registering: a test that saw it can drop the connection
 		s.wg.Add(1)
 		go s.serve(nc)
 	}
