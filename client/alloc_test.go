@@ -28,11 +28,7 @@ func fixedHandler() handlerFunc {
 func TestAllocs(t *testing.T) {
 	s := newFakeServer(t, fixedHandler())
 	conn := dialFake(t, s)
-	cl, err := Dial(context.Background(), s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialClient(t, s.addr)
 	value := []byte("value")
 	// A cancellable context must cost nothing extra: a lone caller reading its own reply
 	// watches it through read deadlines, not context.AfterFunc.
@@ -77,11 +73,7 @@ func TestAllocs(t *testing.T) {
 func TestBatchAllocs(t *testing.T) {
 	s := newFakeServer(t, fixedHandler())
 	conn := dialFake(t, s)
-	cl, err := Dial(context.Background(), s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialClient(t, s.addr)
 	value := []byte("value")
 	for _, x := range []struct {
 		name string

@@ -59,7 +59,7 @@ type store struct {
 	// Item records are cut from blocks and reused once freed (as the reference server's
 	// allocator does), so that a walk reads one server's items close together, not spread
 	// over a heap shared with other servers of the same process.
-	items     []item
+	items     blocks[item]
 	freeItems []*item
 	lzf       lzfTable
 	lzfOut    []byte
@@ -67,21 +67,14 @@ type store struct {
 
 func newStore() *store { return &store{tree: newTrie()} }
 
-// itemBlock is how many item records a block holds (about 9 KiB).
-const itemBlock = 128
-
-// newItem returns a zero item record: a freed one, or one cut from the current block.
+// newItem returns a zero item record: a freed one, or a new one from the blocks.
 func (st *store) newItem() *item {
 	if n := len(st.freeItems); n > 0 {
 		it := st.freeItems[n-1]
 		st.freeItems = st.freeItems[:n-1]
 		return it
 	}
-	if len(st.items) == cap(st.items) {
-		st.items = make([]item, 0, itemBlock)
-	}
-	st.items = st.items[:len(st.items)+1]
-	return &st.items[len(st.items)-1]
+	return st.items.next()
 }
 
 // used is the memory figure compared with max_memory and reported as memory_used: the

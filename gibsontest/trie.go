@@ -23,11 +23,23 @@ type trie struct {
 	// bookkeeping; and a walk then reads this server's nodes in creation order, not spread
 	// over a heap shared with other servers of the same process (four in-process servers
 	// filled in turn walked at about half the speed of one server with as many keys).
-	slab []node
+	slab blocks[node]
 }
 
-// slabNodes is how many nodes a slab block holds (8 KiB).
-const slabNodes = 128
+// blockLen is how many records a block holds (nodes: 8 KiB; items: 9 KiB).
+const blockLen = 128
+
+// blocks hands out records cut from blocks of blockLen, for a server's nodes and items.
+type blocks[T any] struct{ cur []T }
+
+// next returns a zero record from the current block, starting a new block when it is full.
+func (b *blocks[T]) next() *T {
+	if len(b.cur) == cap(b.cur) {
+		b.cur = make([]T, 0, blockLen)
+	}
+	b.cur = b.cur[:len(b.cur)+1]
+	return &b.cur[len(b.cur)-1]
+}
 
 // Memory held per node, measured with the Go runtime (go1.26, amd64): the node record,
 // its slot in its parent's child list (append doubles: up to two pointers) and, for nodes
@@ -39,15 +51,6 @@ const (
 )
 
 func newTrie() *trie { return &trie{nodes: make(map[string]*node)} }
-
-// newNode returns a zero node cut from the current slab block.
-func (t *trie) newNode() *node {
-	if len(t.slab) == cap(t.slab) {
-		t.slab = make([]node, 0, slabNodes)
-	}
-	t.slab = t.slab[:len(t.slab)+1]
-	return &t.slab[len(t.slab)-1]
-}
 
 // get returns the node of key, nil when key never held an item.
 func (t *trie) get(key []byte) *node { return t.nodes[string(key)] }
@@ -62,7 +65,7 @@ func (t *trie) insert(key []byte) *node {
 	for rest != "" {
 		i := n.child(rest[0])
 		if i < 0 {
-			leaf := t.newNode()
+			leaf := t.slab.next()
 			leaf.label, leaf.key = rest, k
 			n.kids = append(n.kids, leaf)
 			n = leaf
@@ -72,7 +75,7 @@ func (t *trie) insert(key []byte) *node {
 		c := n.kids[i]
 		l := commonPrefix(c.label, rest)
 		if l < len(c.label) {
-			mid := t.newNode()
+			mid := t.slab.next()
 			mid.label, mid.key, mid.kids = c.label[:l], c.key[:len(c.key)-len(c.label)+l], []*node{c}
 			t.bytes += nodeBytes + kidSlotBytes
 			c.label = c.label[l:]
