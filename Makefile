@@ -1,6 +1,8 @@
 # gogibson — every target runs from a fresh clone with only Go and make installed.
 GO        ?= go
 FUZZTIME  ?= 10s
+# staticcheck at a pinned version, fetched through the module proxy on first use
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 1s
 
 .PHONY: all generate check test bench fuzz run
@@ -11,11 +13,13 @@ all: test
 generate:
 	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -client client
 
-## check: gofmt, go vet, and generated/ up to date
+## check: gofmt, go vet, staticcheck (both modules), and generated/ up to date
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	cd gibsonotel && $(STATICCHECK) ./...
 	$(GO) run ./cmd/gibsongen -spec commands.yaml -out generated -client client -check
 
 ## test: check, every test with the race detector, then the allocation tests without it

@@ -1,3 +1,5 @@
+//lint:file-ignore SA4006 a compile-only contract: each value is assigned only to fix its type.
+
 package client_test
 
 import (

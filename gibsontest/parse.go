@@ -1,7 +1,6 @@
 package gibsontest
 
 import (
-	"encoding/binary"
 	"strconv"
 
 	"github.com/gogibson/gogibson/wire"
@@ -116,11 +115,6 @@ func storedTTL(ttl, maxItemTTL int64) int16 {
 		ttl = maxItemTTL
 	}
 	return int16(ttl)
-}
-
-// frameHeader reads a request header: the length (opcode plus payload) and the opcode.
-func frameHeader(b []byte) (n uint32, op wire.Opcode) {
-	return binary.LittleEndian.Uint32(b), wire.Opcode(binary.LittleEndian.Uint16(b[4:]))
 }
 
 func itoa(v int64) string { return string(strconv.AppendInt(nil, v, 10)) }

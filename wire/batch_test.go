@@ -18,7 +18,6 @@ var (
 	commandsType = reflect.TypeFor[*generated.Commands]()
 	batchType    = reflect.TypeFor[*generated.BatchCommands]()
 	ctxType      = reflect.TypeFor[context.Context]()
-	errorType    = reflect.TypeFor[error]()
 )
 
 // TestBatchSurfaceMatchesCommands: every typed method has a batch method with the same
