@@ -40,6 +40,10 @@ const (
 // The server echoes the stored value; Set returns ErrServer when the echo is shorter than
 // value (the server truncated it: its max_value_size is below the client's).
 //
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrMemoryLimit, ErrServer, ErrNaN, ErrLocked.
 func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return c.cmds.Set(ctx, key, value, ttl)
@@ -48,6 +52,10 @@ func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 // TTL runs TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks, on one of the Client's connections.
 //
 // It returns false when the key does not exist.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (c *Client) TTL(ctx context.Context, key string, ttl time.Duration) (bool, error) {
@@ -95,6 +103,10 @@ func (c *Client) Dec(ctx context.Context, key string) (int64, error) {
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
 //
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrServer, ErrNaN, ErrLocked.
 func (c *Client) Lock(ctx context.Context, key string, d time.Duration) (bool, error) {
 	return c.cmds.Lock(ctx, key, d)
@@ -119,6 +131,10 @@ func (c *Client) MSet(ctx context.Context, prefix string, value []byte) (int64, 
 }
 
 // MTTL runs MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed, on one of the Client's connections.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (c *Client) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int64, error) {
@@ -157,6 +173,10 @@ func (c *Client) MDec(ctx context.Context, prefix string) (int64, error) {
 }
 
 // MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked, on one of the Client's connections.
+//
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (c *Client) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {
@@ -275,6 +295,10 @@ func (c *Client) End(ctx context.Context) error {
 // The server echoes the stored value; Set returns ErrServer when the echo is shorter than
 // value (the server truncated it: its max_value_size is below the client's).
 //
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrMemoryLimit, ErrServer, ErrNaN, ErrLocked.
 func (c *Conn) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return c.cmds.Set(ctx, key, value, ttl)
@@ -283,6 +307,10 @@ func (c *Conn) Set(ctx context.Context, key string, value []byte, ttl time.Durat
 // TTL runs TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks, on this connection.
 //
 // It returns false when the key does not exist.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (c *Conn) TTL(ctx context.Context, key string, ttl time.Duration) (bool, error) {
@@ -330,6 +358,10 @@ func (c *Conn) Dec(ctx context.Context, key string) (int64, error) {
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
 //
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrServer, ErrNaN, ErrLocked.
 func (c *Conn) Lock(ctx context.Context, key string, d time.Duration) (bool, error) {
 	return c.cmds.Lock(ctx, key, d)
@@ -354,6 +386,10 @@ func (c *Conn) MSet(ctx context.Context, prefix string, value []byte) (int64, er
 }
 
 // MTTL runs MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed, on this connection.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (c *Conn) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int64, error) {
@@ -392,6 +428,10 @@ func (c *Conn) MDec(ctx context.Context, prefix string) (int64, error) {
 }
 
 // MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked, on this connection.
+//
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (c *Conn) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {
@@ -510,6 +550,10 @@ func (c *Conn) End(ctx context.Context) error {
 // The server echoes the stored value; Set returns ErrServer when the echo is shorter than
 // value (the server truncated it: its max_value_size is below the client's).
 //
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrMemoryLimit, ErrServer, ErrNaN, ErrLocked.
 func (p *Pool) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return p.cmds.Set(ctx, key, value, ttl)
@@ -518,6 +562,10 @@ func (p *Pool) Set(ctx context.Context, key string, value []byte, ttl time.Durat
 // TTL runs TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks, on a connection acquired from the Pool for the call.
 //
 // It returns false when the key does not exist.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (p *Pool) TTL(ctx context.Context, key string, ttl time.Duration) (bool, error) {
@@ -565,6 +613,10 @@ func (p *Pool) Dec(ctx context.Context, key string) (int64, error) {
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
 //
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrServer, ErrNaN, ErrLocked.
 func (p *Pool) Lock(ctx context.Context, key string, d time.Duration) (bool, error) {
 	return p.cmds.Lock(ctx, key, d)
@@ -589,6 +641,10 @@ func (p *Pool) MSet(ctx context.Context, prefix string, value []byte) (int64, er
 }
 
 // MTTL runs MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed, on a connection acquired from the Pool for the call.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (p *Pool) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int64, error) {
@@ -627,6 +683,10 @@ func (p *Pool) MDec(ctx context.Context, prefix string) (int64, error) {
 }
 
 // MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked, on a connection acquired from the Pool for the call.
+//
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (p *Pool) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {
@@ -745,6 +805,10 @@ func (p *Pool) End(ctx context.Context) error {
 // The server echoes the stored value; Set returns ErrServer when the echo is shorter than
 // value (the server truncated it: its max_value_size is below the client's).
 //
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrMemoryLimit, ErrServer, ErrNaN, ErrLocked.
 func (r *Ring) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return r.cmds.Set(ctx, key, value, ttl)
@@ -753,6 +817,10 @@ func (r *Ring) Set(ctx context.Context, key string, value []byte, ttl time.Durat
 // TTL runs TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks, on the key's shard, or on every live shard for a command the spec fans out.
 //
 // It returns false when the key does not exist.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (r *Ring) TTL(ctx context.Context, key string, ttl time.Duration) (bool, error) {
@@ -800,6 +868,10 @@ func (r *Ring) Dec(ctx context.Context, key string) (int64, error) {
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
 //
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: ErrServer, ErrNaN, ErrLocked.
 func (r *Ring) Lock(ctx context.Context, key string, d time.Duration) (bool, error) {
 	return r.cmds.Lock(ctx, key, d)
@@ -824,6 +896,10 @@ func (r *Ring) MSet(ctx context.Context, prefix string, value []byte) (int64, er
 }
 
 // MTTL runs MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (r *Ring) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int64, error) {
@@ -862,6 +938,10 @@ func (r *Ring) MDec(ctx context.Context, prefix string) (int64, error) {
 }
 
 // MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked, on the key's shard, or on every live shard for a command the spec fans out.
+//
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: ErrServer, ErrNaN.
 func (r *Ring) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {

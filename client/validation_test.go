@@ -36,6 +36,10 @@ func TestValidationSendsNothing(t *testing.T) {
 		{"Set key of 509 with ttl 100", "SET", func() error { return c.Set(ctx, key(509), val(1), 100*time.Second) }},
 		{"Set ttl over 32767 s", "SET", func() error { return c.Set(ctx, "k", val(1), 32768*time.Second) }},
 		{"Set ttl rounding over 32767 s", "SET", func() error { return c.Set(ctx, "k", val(1), 32767*time.Second+time.Millisecond) }},
+		{"Set bare-number ttl (60 ns)", "SET", func() error { return c.Set(ctx, "k", val(1), 60) }},
+		{"Set ttl of 500 ms", "SET", func() error { return c.Set(ctx, "k", val(1), 500*time.Millisecond) }},
+		{"Lock of 1 ms", "LOCK", func() error { _, err := c.Lock(ctx, "k", time.Millisecond); return err }},
+		{"MTTL of 10 ns", "MTTL", func() error { _, err := c.MTTL(ctx, "k", 10); return err }},
 		{"Set negative ttl", "SET", func() error { return c.Set(ctx, "k", val(1), -time.Second) }},
 		{"Delete empty key", "DEL", func() error { _, err := c.Delete(ctx, ""); return err }},
 		{"TTL empty key", "TTL", func() error { _, err := c.TTL(ctx, "", time.Second); return err }},
@@ -96,11 +100,11 @@ func TestValidationSendsNothing(t *testing.T) {
 	if ttl, _ := c.MetaTTL(ctx, "r"); ttl != 2 {
 		t.Fatalf("1.5 s TTL stored as %d; want 2 (rounded up)", ttl)
 	}
-	if ok, err := c.Lock(ctx, "r", time.Millisecond); err != nil || !ok {
-		t.Fatalf("Lock 1ms = %v, %v", ok, err)
+	if ok, err := c.Lock(ctx, "r", time.Second+time.Millisecond); err != nil || !ok {
+		t.Fatalf("Lock 1.001s = %v, %v", ok, err)
 	}
-	if l, _ := c.MetaLock(ctx, "r"); l != 1 {
-		t.Fatalf("1 ms lock stored as %d; want 1", l)
+	if l, _ := c.MetaLock(ctx, "r"); l != 2 {
+		t.Fatalf("1.001 s lock stored as %d; want 2", l)
 	}
 	must(c.Set(ctx, "m", val(1), 32767*time.Second))
 	if ttl, _ := c.MetaTTL(ctx, "m"); ttl != 32767 {

@@ -245,6 +245,14 @@ func methodDoc(m Method) []string {
 		lines = append(lines, "")
 		lines = append(lines, strings.Split(strings.TrimSpace(c.Doc), "\n")...)
 	}
+	for _, a := range c.Args {
+		switch a.Kind {
+		case wire.ArgTTL, wire.ArgSeconds, wire.ArgLockSeconds:
+			lines = append(lines, "", fmt.Sprintf("Gibson counts %s in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is", a.Name),
+				"refused with wire.ErrInvalidArgument, fractions above one second round up, and at most",
+				"32767 s fit.")
+		}
+	}
 	var errs []string
 	for _, e := range c.Errors {
 		errs = append(errs, "wire."+errorNames[e])

@@ -463,6 +463,10 @@ func ResetBatch(bc *BatchCommands) {
 // The server echoes the stored value; Set returns ErrServer when the echo is shorter than
 // value (the server truncated it: its max_value_size is below the client's).
 //
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: wire.ErrMemoryLimit, wire.ErrServer, wire.ErrNaN, wire.ErrLocked.
 //
 // Its handle gives what Commands.Set returns; an invalid argument completes it at once
@@ -495,6 +499,10 @@ func (c *BatchCommands) Set(key string, value []byte, ttl time.Duration) *Stored
 // TTL queues TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks.
 //
 // It returns false when the key does not exist.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 //
@@ -608,6 +616,10 @@ func (c *BatchCommands) Dec(key string) *NumberHandle {
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
 //
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: wire.ErrServer, wire.ErrNaN, wire.ErrLocked.
 //
 // Its handle gives what Commands.Lock returns; an invalid argument completes it at once
@@ -679,6 +691,10 @@ func (c *BatchCommands) MSet(prefix string, value []byte) *CountHandle {
 }
 
 // MTTL queues MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 //
@@ -790,6 +806,10 @@ func (c *BatchCommands) MDec(prefix string) *CountHandle {
 }
 
 // MLock queues MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked.
+//
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 //

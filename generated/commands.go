@@ -33,6 +33,10 @@ type Commands struct {
 // The server echoes the stored value; Set returns ErrServer when the echo is shorter than
 // value (the server truncated it: its max_value_size is below the client's).
 //
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: wire.ErrMemoryLimit, wire.ErrServer, wire.ErrNaN, wire.ErrLocked.
 func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	ttlSecs, err := c.Limits.CheckTTL("SET", "ttl", ttl)
@@ -61,6 +65,10 @@ func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.D
 // TTL runs TTL <key> <ttl>: set the TTL of key (0 = no expiry), restarting its countdown; ignores locks.
 //
 // It returns false when the key does not exist.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 func (c *Commands) TTL(ctx context.Context, key string, ttl time.Duration) (bool, error) {
@@ -168,6 +176,10 @@ func (c *Commands) Dec(ctx context.Context, key string) (int64, error) {
 // It returns false when the key does not exist and ErrLocked when it is already locked.
 // Locking restarts the item's TTL countdown (the server measures both from one timestamp).
 //
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
+//
 // Server errors: wire.ErrServer, wire.ErrNaN, wire.ErrLocked.
 func (c *Commands) Lock(ctx context.Context, key string, d time.Duration) (bool, error) {
 	if err := c.Limits.CheckKey("LOCK", "key", key, 0); err != nil {
@@ -237,6 +249,10 @@ func (c *Commands) MSet(ctx context.Context, prefix string, value []byte) (int64
 }
 
 // MTTL runs MTTL <prefix> <ttl>: set the TTL of every key under prefix (0 = no expiry); returns how many changed.
+//
+// Gibson counts ttl in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 func (c *Commands) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int64, error) {
@@ -356,6 +372,10 @@ func (c *Commands) MDec(ctx context.Context, prefix string) (int64, error) {
 }
 
 // MLock runs MLOCK <prefix> <d>: lock every unlocked key under prefix for a number of seconds; returns how many were newly locked.
+//
+// Gibson counts d in whole seconds: a nonzero duration under one second (a bare 60 is 60 ns) is
+// refused with wire.ErrInvalidArgument, fractions above one second round up, and at most
+// 32767 s fit.
 //
 // Server errors: wire.ErrServer, wire.ErrNaN.
 func (c *Commands) MLock(ctx context.Context, prefix string, d time.Duration) (int64, error) {

@@ -79,8 +79,10 @@ func (l Limits) CheckValue(verb, name string, v []byte) error {
 	return nil
 }
 
-// CheckTTL converts a TTL argument to whole seconds, rounding sub-second parts up, and
-// checks it lies in 0..MaxSeconds.
+// CheckTTL converts a TTL argument to whole seconds and checks it lies in 0..MaxSeconds. A
+// nonzero duration under one second is refused: Gibson counts whole seconds, and a bare
+// number such as 60 is 60 ns, a mistake rather than a wish. Fractions above one second
+// round up (1.5 s is 2 s).
 func (l Limits) CheckTTL(verb, name string, d time.Duration) (int64, error) {
 	if d < 0 {
 		return 0, Errorf(ErrInvalidArgument, verb, "%s %s is negative; use 0 for no expiry", name, fmtDuration(d))
@@ -88,9 +90,10 @@ func (l Limits) CheckTTL(verb, name string, d time.Duration) (int64, error) {
 	return roundSeconds(verb, name, d)
 }
 
-// CheckLock converts a lock time argument to whole seconds, rounding up: LockForever gives
-// -1; otherwise it must be positive (the server treats 0 and other negatives as no lock at
-// all) and at most MaxSeconds.
+// CheckLock converts a lock time argument to whole seconds, rounding fractions above one
+// second up: LockForever gives -1; otherwise it must be at least one second (the server
+// treats 0 and other negatives as no lock at all, and a bare number such as 60 is 60 ns)
+// and at most MaxSeconds.
 func (l Limits) CheckLock(verb, name string, d time.Duration) (int64, error) {
 	if d == LockForever {
 		return -1, nil
@@ -102,6 +105,9 @@ func (l Limits) CheckLock(verb, name string, d time.Duration) (int64, error) {
 }
 
 func roundSeconds(verb, name string, d time.Duration) (int64, error) {
+	if d > 0 && d < time.Second {
+		return 0, underSecond(verb, name, d)
+	}
 	s := int64(d / time.Second)
 	if d%time.Second != 0 {
 		s++
@@ -110,6 +116,15 @@ func roundSeconds(verb, name string, d time.Duration) (int64, error) {
 		return 0, Errorf(ErrInvalidArgument, verb, "%s %s is over %d s; the server stores it in 16 bits and would wrap it, so use at most %ds (%v)", name, fmtDuration(d), MaxSeconds, MaxSeconds, MaxSeconds*time.Second)
 	}
 	return s, nil
+}
+
+// underSecond explains a nonzero duration under one second. A bare number (under a
+// microsecond) was almost surely meant as seconds.
+func underSecond(verb, name string, d time.Duration) error {
+	if d < time.Microsecond {
+		return Errorf(ErrInvalidArgument, verb, "%s %v is under a second: Gibson counts whole seconds — did you mean %d*time.Second?", name, d, int64(d))
+	}
+	return Errorf(ErrInvalidArgument, verb, "%s %v is under a second: Gibson counts whole seconds; use time.Second or more (0 for none)", name, d)
 }
 
 // fmtDuration prints whole seconds as "40000s (11h6m40s)" so users recognise what they typed,

@@ -62,7 +62,7 @@ func TestCheckValue(t *testing.T) {
 
 func TestSeconds(t *testing.T) {
 	for d, want := range map[time.Duration]int64{
-		0: 0, time.Nanosecond: 1, time.Second: 1, 1500 * time.Millisecond: 2, 32767 * time.Second: 32767,
+		0: 0, time.Second: 1, time.Second + time.Nanosecond: 2, 1500 * time.Millisecond: 2, 32767 * time.Second: 32767,
 	} {
 		if got, err := (wire.Limits{}).CheckTTL("TTL", "ttl", d); got != want || err != nil {
 			t.Errorf("CheckTTL(%v) = %d, %v; want %d", d, got, err, want)
@@ -76,12 +76,24 @@ func TestSeconds(t *testing.T) {
 	if got, err := (wire.Limits{}).CheckLock("LOCK", "d", wire.LockForever); got != -1 || err != nil {
 		t.Errorf("CheckLock(LockForever) = %d, %v", got, err)
 	}
-	if got, err := (wire.Limits{}).CheckLock("LOCK", "d", time.Millisecond); got != 1 || err != nil {
-		t.Errorf("CheckLock(1ms) = %d, %v; want 1 (rounded up)", got, err)
+	if got, err := (wire.Limits{}).CheckLock("LOCK", "d", 1001*time.Millisecond); got != 2 || err != nil {
+		t.Errorf("CheckLock(1.001s) = %d, %v; want 2 (rounded up)", got, err)
 	}
 	for _, d := range []time.Duration{0, -2 * time.Second, 40000 * time.Second} {
 		if _, err := (wire.Limits{}).CheckLock("LOCK", "d", d); !errors.Is(err, wire.ErrInvalidArgument) {
 			t.Errorf("CheckLock(%v) = %v, want ErrInvalidArgument", d, err)
+		}
+	}
+	// A nonzero duration under a second is a mistake (a bare 60 is 60 ns): refused, saying
+	// what to write.
+	for d, msg := range map[time.Duration]string{
+		60:                     "60ns is under a second: Gibson counts whole seconds — did you mean 60*time.Second?",
+		500 * time.Millisecond: "500ms is under a second: Gibson counts whole seconds; use time.Second or more",
+	} {
+		for _, check := range []func(string, string, time.Duration) (int64, error){wire.Limits{}.CheckTTL, wire.Limits{}.CheckLock} {
+			if _, err := check("SET", "ttl", d); !errors.Is(err, wire.ErrInvalidArgument) || !strings.Contains(err.Error(), msg) {
+				t.Errorf("check(%v) = %v; want ErrInvalidArgument saying %q", d, err, msg)
+			}
 		}
 	}
 	if err := (wire.Limits{}).CheckLimit("MGET", "limit", -1); !errors.Is(err, wire.ErrInvalidArgument) {
