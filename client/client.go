@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,7 @@ func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error
 	defer c.leave()
 	s, cn := c.pick()
 	retried := false
+	var firstErr error // the unanswered first attempt of a retried read-only request
 	for reroutes := 0; ; {
 		if cn.Closed() {
 			var err error
@@ -139,13 +141,25 @@ func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error
 		case stUnanswered:
 			// The connection is broken now (cn.Closed), so the retry gets a fresh one.
 			if req.Flags&wire.FlagReadOnly != 0 && !retried && ctx.Err() == nil {
-				retried = true
+				retried, firstErr = true, err
 				continue
 			}
+			err = bothSilent(req.Verb, firstErr, err)
 		}
 		req.Release()
 		return rep, err
 	}
+}
+
+// bothSilent reports a read-only request that went unanswered twice, once on each of two
+// connections, with the time it waited in all; other errors are returned as they are.
+func bothSilent(verb string, first, second error) error {
+	var a, b *silenceError
+	if !errors.As(first, &a) || !errors.As(second, &b) {
+		return second
+	}
+	all := &silenceError{waited: a.waited + b.waited, timeout: b.timeout, attempts: a.attempts + b.attempts}
+	return &wire.Error{Kind: wire.ErrClosed, Command: verb, Err: all}
 }
 
 // pick chooses the connection with the fewest calls in progress (requests abandoned by

@@ -211,9 +211,11 @@ func WithRedialBackoff(min, max time.Duration) Option {
 
 // WithReplyTimeout sets how long a connection may go without receiving a byte while
 // requests on it are unanswered (default DefaultReplyTimeout, 10 s). Past it the connection
-// is closed as dead and replaced: its pending calls fail with an error wrapping ErrClosed,
-// and a Client sends later calls elsewhere. The silence is measured in two halves, so a
-// connection is closed between d and 1.5 d after its last byte. Callers whose contexts end
+// is closed as dead and replaced: its pending calls fail with an error wrapping ErrClosed
+// that says how long they waited, and a Client sends later calls elsewhere. The silence is
+// measured in quarters, so a call fails between d and 1.25 d after it was sent (a Client
+// sends a read-only command once more on a new connection: at most 2.5 d in all, which the
+// error states). Callers whose contexts end
 // sooner return sooner; this bound is for the connection, whose abandoned requests would
 // otherwise hold it (and every call queued behind them) for ever when a server never
 // answers. Raise it for commands that legitimately take long before their first reply byte

@@ -76,25 +76,30 @@ func (c *Conn) boundRead(deadline time.Time, hasDeadline bool) bool {
 
 // silence tracks whether a connection with requests outstanding still receives bytes. The
 // holder of the read role checks it whenever a read deadline passes (a lone caller's
-// deadlines of boundRead, or armSilence's): the checks are at least half the reply timeout
-// apart, and the connection is declared dead when two checks in a row saw the same oldest
-// request waiting and no byte received, so the oldest request has then waited between the
-// timeout and one and a half times it. Counting instead of taking the time on every read
-// keeps the hot path free of clock reads.
+// deadlines of boundRead, or armSilence's): the checks are at least a quarter of the reply
+// timeout apart, and the connection is declared dead when silenceChecks checks in a row saw
+// the same oldest request waiting and no byte received. The first of them saw that request
+// within a quarter timeout of its sending, so it has then waited between the timeout and
+// 1.25 times it. Counting instead of taking the time on every read keeps the hot path free
+// of clock reads.
 type silence struct {
 	fills    uint64    // reads that returned bytes
 	next     time.Time // the earliest next check
+	since    time.Time // the check that first saw lastHead waiting with no byte since
 	lastHead uint64    // oldest queued call at the last check (0: none)
 	lastFill uint64    // fills at the last check
 	quiet    int       // checks in a row that saw no progress
 }
 
+// silenceChecks is how many quarter-timeout checks in a row must see no progress.
+const silenceChecks = 4
+
 // armSilence makes a read that would block for ever return by the next silence check: a
 // deadline left from an earlier read serves as well, so this sets one only after the last
-// has passed (once per half reply timeout on a busy connection).
+// has passed (once per quarter reply timeout on a busy connection).
 func (c *Conn) armSilence() {
 	if c.readDeadline.IsZero() {
-		c.setReadDeadline(time.Now().Add(c.opts.replyTimeout / 2))
+		c.setReadDeadline(time.Now().Add(c.opts.replyTimeout / silenceChecks))
 	}
 }
 
@@ -106,18 +111,34 @@ func (c *Conn) checkSilence() *brokenCause {
 	if now.Before(sl.next) {
 		return nil
 	}
-	sl.next = now.Add(c.opts.replyTimeout / 2)
+	sl.next = now.Add(c.opts.replyTimeout / silenceChecks)
 	c.mu.Lock()
 	head := c.queue.headSeq()
 	c.mu.Unlock()
 	if head == 0 || head != sl.lastHead || sl.fills != sl.lastFill {
-		sl.lastHead, sl.lastFill, sl.quiet = head, sl.fills, 0
+		sl.lastHead, sl.lastFill, sl.quiet, sl.since = head, sl.fills, 0, now
 		return nil
 	}
-	if sl.quiet++; sl.quiet < 2 {
+	if sl.quiet++; sl.quiet < silenceChecks {
 		return nil
 	}
-	return &brokenCause{kind: wire.ErrClosed, msg: fmt.Sprintf("no reply from the server for %v (WithReplyTimeout); connection closed", c.opts.replyTimeout)}
+	return &brokenCause{kind: wire.ErrClosed, err: &silenceError{waited: now.Sub(sl.since), timeout: c.opts.replyTimeout, attempts: 1}}
+}
+
+// silenceError says how long a request went unanswered before its connection was closed
+// as dead (see WithReplyTimeout); a Client that sent a read-only request twice adds both
+// waits up.
+type silenceError struct {
+	waited, timeout time.Duration
+	attempts        int
+}
+
+func (e *silenceError) Error() string {
+	w := e.waited.Round(time.Millisecond)
+	if e.attempts == 1 {
+		return fmt.Sprintf("no reply from the server for %v (WithReplyTimeout %v); connection closed", w, e.timeout)
+	}
+	return fmt.Sprintf("no reply from the server for %v in all, over %d attempts on new connections (a read-only command is sent again once; WithReplyTimeout %v each); connection closed", w, e.attempts, e.timeout)
 }
 
 // setReadDeadline sets the socket's read deadline and remembers it; the caller holds the

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gogibson/gogibson/gibsontest"
+	"github.com/gogibson/gogibson/wire"
 )
 
 // Tests of the seams between the client's parts: each reproduces a defect found where two
@@ -102,4 +104,31 @@ func TestBatchChunksNeverQueuedOnDeadConn(t *testing.T) {
 		go func() { wg.Wait(); close(done) }()
 		finishes(t, "batches against a server answering once too many", 20*time.Second, done)
 	})
+}
+
+// The reply timeout bounds a call: with WithReplyTimeout(d) a SET to a server that never
+// answers fails within 1.25 d, a GET (read-only, so sent once more on a new connection)
+// within 2.5 d, and each error says how long it waited. The old silence check, in halves,
+// took 1.5 d per attempt and its error said d.
+func TestReplyTimeoutBoundsTheCall(t *testing.T) {
+	const d = 800 * time.Millisecond
+	const slack = 80 * time.Millisecond // timers firing late on a busy machine
+	s := newFakeServer(t, func(wire.Opcode, []byte) ([]byte, bool) { return nil, false })
+	c := dialClient(t, s.addr, WithPoolSize(1), WithReplyTimeout(d))
+	ctx := context.Background()
+	err := within(t, "an unanswered SET", d*5/4+slack, func() error { return c.Set(ctx, "k", []byte("v"), 0) })
+	if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "no reply from the server for") || strings.Contains(err.Error(), "in all") {
+		t.Errorf("SET = %v; want ErrClosed saying how long it waited", err)
+	}
+	var se *silenceError
+	if !errors.As(err, &se) || se.waited < d || se.waited > d*5/4+slack {
+		t.Errorf("SET waited %v by its error; want between %v and 1.25 times it", se, d)
+	}
+	err = within(t, "an unanswered GET, sent twice", d*5/2+2*slack, func() error { _, err := c.Get(ctx, "k"); return err })
+	if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "in all, over 2 attempts") {
+		t.Errorf("GET = %v; want ErrClosed saying it waited twice and how long in all", err)
+	}
+	if !errors.As(err, &se) || se.waited < 2*d {
+		t.Errorf("GET waited %v in all by its error; want at least %v", se, 2*d)
+	}
 }
