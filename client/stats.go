@@ -122,7 +122,7 @@ func classify(b *brokenCause) BreakCause {
 		return breakClosed
 	case b.msg == endMsg:
 		return BreakEnded
-	case strings.Contains(b.msg, "WithReplyTimeout"):
+	case isSilence(b.err):
 		return BreakReplyTimeout
 	case strings.Contains(b.msg, "WithWriteTimeout"):
 		return BreakWriteTimeout
@@ -267,4 +267,9 @@ func (c *Conn) PoolStats() PoolStats {
 		}
 	}
 	return st
+}
+
+func isSilence(err error) bool {
+	_, ok := err.(*silenceError)
+	return ok
 }

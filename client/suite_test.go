@@ -184,13 +184,13 @@ func runSuite(t *testing.T, tg target) {
 	t.Run("TTLAndExpiry", func(t *testing.T) {
 		p := prefix()
 		must(t, c.Set(ctx, p+"short", []byte("v"), time.Second))
-		must(t, c.Set(ctx, p+"sub", []byte("v"), 100*time.Millisecond)) // rounds up to 1 s
+		must(t, c.Set(ctx, p+"sub", []byte("v"), 1100*time.Millisecond)) // rounds up to 2 s
 		must(t, c.Set(ctx, p+"keep", []byte("v"), 0))
 		if ttl, err := c.MetaTTL(ctx, p+"short"); err != nil || ttl != 1 {
 			t.Fatalf("MetaTTL = %d, %v; want 1", ttl, err)
 		}
-		if ttl, _ := c.MetaTTL(ctx, p+"sub"); ttl != 1 {
-			t.Fatalf("MetaTTL of a 100ms TTL = %d; want 1 (rounded up)", ttl)
+		if ttl, _ := c.MetaTTL(ctx, p+"sub"); ttl != 2 {
+			t.Fatalf("MetaTTL of a 1.1s TTL = %d; want 2 (rounded up)", ttl)
 		}
 		if ttl, _ := c.MetaTTL(ctx, p+"keep"); ttl != -1 {
 			t.Fatalf("MetaTTL without TTL = %d; want -1", ttl)
