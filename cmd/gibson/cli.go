@@ -29,6 +29,7 @@ type app struct {
 	dial       func(ctx context.Context, address string, o dialOptions) (conn, error)
 	embed      func(cfg gibsontest.Config) (address string, stop func(), err error)
 	home       func() (string, error)
+	ticker     func(time.Duration) (<-chan time.Time, func()) // gibson bench's progress
 }
 
 func newApp() *app {
@@ -39,6 +40,7 @@ func newApp() *app {
 		dial:       dialConn,
 		embed:      startEmbedded,
 		home:       os.UserHomeDir,
+		ticker:     realTicker,
 	}
 }
 
