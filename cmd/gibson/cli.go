@@ -119,6 +119,7 @@ Repeating and stdin (with a command):
   -r N                  run the command N times (-1: until interrupted)
   -i SECONDS            wait this long between repetitions (0.1 = 100ms)
   -x                    read the command's last argument from stdin, byte for byte
+                        (at most --max-value-size: a larger stdin is refused unread)
 
 Other:
   --history FILE        REPL history file (default ~/.gibson_history; - keeps none)
