@@ -50,6 +50,13 @@ func (c *Conn) admit(ctx context.Context, cl *call, size int) (status, error) {
 		cl.err = nil
 		return stNotSent, err
 	}
+	// Granted, but the connection may have broken (or queued END) between the grant and
+	// this lock: shutdown fails only the calls still waiting or queued, so one queued now
+	// would never complete.
+	if c.broken != nil || c.ending {
+		c.inflight -= size
+		return stNotSent, c.closedErr(cl.verb)
+	}
 	return stOK, nil
 }
 
