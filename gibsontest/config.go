@@ -75,7 +75,10 @@ type Config struct {
 // counted with the key index.
 const ItemOverhead = 80
 
-// DefaultConfig returns the reference server's compiled defaults (docs/protocol.md §8).
+// DefaultConfig returns the reference server's compiled defaults (docs/protocol.md §8),
+// except PidFile, which is empty: "gibson serve" writes a pidfile only where a config file
+// or --pidfile names one (the reference writes /var/run/gibson.pid, which two servers
+// would share and which needs root).
 func DefaultConfig() Config {
 	return Config{
 		Address:         "127.0.0.1",
@@ -93,7 +96,6 @@ func DefaultConfig() Config {
 		CronPeriod:      100 * time.Millisecond,
 		ExpiredCron:     5 * time.Second,
 		MaxMemCron:      15 * time.Second,
-		PidFile:         "/var/run/gibson.pid",
 		LogFile:         "/dev/stdout",
 		LogLevel:        1,
 		LogFlushRate:    1,
@@ -116,6 +118,7 @@ func ShippedConfig() Config {
 	c.GCRatio = 15 * time.Minute
 	c.ExpiredCron = 15 * time.Second
 	c.Daemonize = 1
+	c.PidFile = "/var/run/gibson.pid"
 	c.LogFile = "/var/log/gibson.log"
 	return c
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gogibson/gogibson/client"
 	"github.com/gogibson/gogibson/gibsontest"
@@ -128,36 +131,81 @@ func TestBenchEmbedded(t *testing.T) {
 }
 
 // Each test has its own keys, stored before it runs: INC counts from the stored text and
-// DEL finds its items, whatever SET and LOCK did before; LOCK's own failures are counted by
-// reason, and every mode starts unlocked.
-func TestBenchKeySpacesAndErrorReasons(t *testing.T) {
+// DEL finds its items, whatever SET and LOCK did before, and every mode starts unlocked.
+// LOCK locks each of its -n keys once, so none of its requests fails.
+func TestBenchKeySpacesAndLocks(t *testing.T) {
 	srv := gibsontest.NewServer(t)
-	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "50", "-c", "2", "-t", "set,lock,inc,del,get", "--compare", "--json")
+	srv.FastForward(0) // a manual clock: the bench's 1 s locks do not run out
+	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "50", "-c", "2", "-t", "set,lock,inc,del,get", "--compare", "--json", "--keep")
 	var doc struct {
 		Results []benchResult
 		Compare []benchRatio
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Results) != 10 {
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Results) != 10 || r.code != 0 {
 		t.Fatalf("%v: %+v", err, r)
 	}
 	for _, res := range doc.Results {
-		want := int64(0)
-		if res.Test == "LOCK" {
-			want = 49 // the first LOCK of the one key succeeds, the others find it locked
-		}
-		if res.Errors != want {
-			t.Errorf("%s (%s): %d errors %v, want %d", res.Test, res.Mode, res.Errors, res.ErrorReasons, want)
-		}
-		if want > 0 && res.ErrorReasons["item is locked"] != want {
-			t.Errorf("%s (%s): reasons %v, want %d \"item is locked\"", res.Test, res.Mode, res.ErrorReasons, want)
+		if res.Errors != 0 || res.OpsPerSec <= 0 {
+			t.Errorf("%s (%s): %d errors %v, %.0f ops/s; want none, and a positive rate", res.Test, res.Mode, res.Errors, res.ErrorReasons, res.OpsPerSec)
 		}
 	}
 	if len(doc.Compare) != 5 || doc.Compare[0].Test != "SET" || doc.Compare[0].ClientOverRaw <= 0 {
 		t.Errorf("--compare --json ratios: %+v", doc.Compare)
 	}
-	r = testApp(t).benchRun("--addr", srv.Addr(), "-n", "20", "-c", "1", "-t", "lock")
-	if !strings.Contains(r.stdout, "LOCK (client) errors: 19 item is locked\n") {
-		t.Errorf("text output does not give the reason:\n%s", r.stdout)
+	// Every LOCK locked a key of its own (a LOCK of a missing key would have answered
+	// NOT_FOUND, which is not a failure): 50 keys, none of them left to lock.
+	c, err := client.Dial(context.Background(), srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if n, err := c.Count(context.Background(), "gibson-bench:lock:"); err != nil || n != 50 {
+		t.Errorf("LOCK's keys: %d, %v; want 50", n, err)
+	}
+	if n, err := c.MLock(context.Background(), "gibson-bench:lock:", time.Minute); err != nil || n != 0 {
+		t.Errorf("MLOCK of LOCK's keys newly locked %d (%v); want 0, every one locked by the bench", n, err)
+	}
+}
+
+// Failed requests are counted by reason, never as throughput or latency; the test says
+// so and the exit status is 1, in every format.
+func TestBenchFailuresAreNotThroughput(t *testing.T) {
+	cfg := gibsontest.DefaultConfig()
+	cfg.MaxMemory = 1 // the first SET (the bench's setup) fits, every later one answers MEM
+	srv := gibsontest.NewServer(t, gibsontest.WithConfig(cfg))
+	a := testApp(t)
+	r := a.benchRun("--addr", srv.Addr(), "-n", "100", "-c", "2", "-t", "set")
+	var row []string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) == 13 && f[0] == "SET" {
+			row = f
+		}
+	}
+	if r.code != 1 || len(row) != 13 || row[3] != "100" || row[5] != "0" || row[6] != "0.000" {
+		t.Errorf("every request failed: exit %d, row %q; want exit 1, 100 errors, 0 ops/s, no latency\n%s", r.code, row, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "\nSET (client): 100 of 100 requests failed: 100 server memory limit reached\n") {
+		t.Errorf("the failures are not explained:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "gibson bench: requests failed in SET (client); ops/s counts only those that succeeded") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	for _, tc := range []struct{ format, want string }{
+		{"--json", `"errors":100,"error_reasons":{"server memory limit reached":100},`},
+		{"--csv", "\nSET,client,100,100,"},
+		{"-q", "SET: 0 requests per second, p50=0.000 ms\nSET (client): 100 of 100 requests failed: 100 server memory limit reached\n"},
+	} {
+		srv := gibsontest.NewServer(t, gibsontest.WithConfig(cfg)) // the index keeps every key: a fresh server
+		r := a.benchRun("--addr", srv.Addr(), "-n", "100", "-c", "2", "-t", "set", tc.format)
+		if r.code != 1 || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("%s: exit %d, %s; want 1 and %q", tc.format, r.code, r.stdout, tc.want)
+		}
+		if tc.format == "--json" && !strings.Contains(r.stdout, `"ops_per_sec":0,`) {
+			t.Errorf("--json counts failures as throughput: %s", r.stdout)
+		}
+		if tc.format == "--csv" && !strings.Contains(r.stdout, ",0,0.000,0.000,") {
+			t.Errorf("--csv counts failures as throughput: %s", r.stdout)
+		}
 	}
 }
 
@@ -306,5 +354,81 @@ func TestBenchPipelineMustBePositive(t *testing.T) {
 	r := testApp(t).benchRun("-P", "0", "-n", "10")
 	if r.code != 2 || !strings.Contains(r.stderr, "-P/--pipeline must be at least 1") {
 		t.Errorf("-P 0: %+v", r)
+	}
+}
+
+// closeOnRow is stdout that closes a server once the report has printed a row for test.
+type closeOnRow struct {
+	buf  bytes.Buffer
+	test string
+	srv  *gibsontest.Server
+	done bool
+}
+
+func (w *closeOnRow) Write(p []byte) (int, error) {
+	for _, l := range strings.Split(string(p), "\n") {
+		if f := strings.Fields(l); !w.done && len(f) == 13 && f[0] == w.test {
+			w.done = true
+			w.srv.Close()
+		}
+	}
+	return w.buf.Write(p)
+}
+
+// Each test is printed as it completes: when the server dies after the first test, its
+// row is there, the run says what stopped it, and the exit status is 1.
+func TestBenchReportsEachTestAsItCompletes(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	out := &closeOnRow{test: "SET", srv: srv}
+	var errOut bytes.Buffer
+	code := testApp(t).runBench([]string{"--addr", srv.Addr(), "-n", "50", "-c", "2", "-t", "set,get"}, out, &errOut)
+	if code != 1 || !out.done || !strings.Contains(errOut.String(), "gibson bench: GET: clearing its keys before the test: ") {
+		t.Errorf("server closed after SET: exit %d, stdout %q, stderr %q; want 1, the SET row, and why GET did not run", code, out.buf.String(), errOut.String())
+	}
+
+	// --json, one document, still holds the tests that completed, and the error.
+	cfg := gibsontest.DefaultConfig()
+	cfg.MaxMemory = 1 // GET's setup (a SET) is refused once SET's test has filled the memory
+	srv = gibsontest.NewServer(t, gibsontest.WithConfig(cfg))
+	r := testApp(t).benchRun("--addr", srv.Addr(), "-n", "50", "-c", "2", "-t", "set,get", "--json")
+	var doc struct {
+		Results []benchResult
+		Error   string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 || len(doc.Results) != 1 || doc.Results[0].Test != "SET" ||
+		doc.Error != "GET: storing its keys before the test: SET: server memory limit reached" {
+		t.Errorf("--json of a run stopped early: %v, %+v", err, r)
+	}
+}
+
+// When stdout is not a terminal, progress goes to stderr as lines, at most once a second.
+func TestBenchProgressOnAPipe(t *testing.T) {
+	h := gibsontest.NewHostile(t)
+	h.StallAt(5) // the test cannot end before the tick below has been taken
+	a := testApp(t)
+	tick := make(chan time.Time)
+	var every time.Duration
+	a.ticker = func(d time.Duration) (<-chan time.Time, func()) { every = d; return tick, func() {} }
+	res := make(chan run, 1)
+	go func() { res <- a.benchRun("--addr", h.Addr(), "-n", "20", "-c", "1", "-t", "ping") }()
+	tick <- time.Now() // taken by the running test's progress reporter
+	h.Disarm()
+	h.CloseClientConnections() // the stalled PING is retried on a new connection
+	r := <-res
+	if r.code != 0 || every != time.Second {
+		t.Errorf("bench: %+v; progress every %v, want 1s", r, every)
+	}
+	if !regexp.MustCompile(`^gibson bench: PING \(client\): [0-4]/20 requests after \d+ s\n$`).MatchString(r.stderr) {
+		t.Errorf("progress on a pipe: %q", r.stderr)
+	}
+}
+
+// --raw and --compare measure one server; several addresses are a clear error.
+func TestBenchCompareNeedsOneServer(t *testing.T) {
+	for _, mode := range []string{"--compare", "--raw"} {
+		r := testApp(t).benchRun("--addr", "/tmp/a.sock,/tmp/b.sock", mode)
+		if r.code != 2 || !strings.Contains(r.stderr, "gibson bench: --raw and --compare measure one server, and --addr names 2; give one address") {
+			t.Errorf("%s over two servers: %+v", mode, r)
+		}
 	}
 }

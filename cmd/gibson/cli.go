@@ -29,6 +29,7 @@ type app struct {
 	dial       func(ctx context.Context, address string, o dialOptions) (conn, error)
 	embed      func(cfg gibsontest.Config) (address string, stop func(), err error)
 	home       func() (string, error)
+	ticker     func(time.Duration) (<-chan time.Time, func()) // gibson bench's progress
 }
 
 func newApp() *app {
@@ -39,6 +40,7 @@ func newApp() *app {
 		dial:       dialConn,
 		embed:      startEmbedded,
 		home:       os.UserHomeDir,
+		ticker:     realTicker,
 	}
 }
 
@@ -117,6 +119,7 @@ Repeating and stdin (with a command):
   -r N                  run the command N times (-1: until interrupted)
   -i SECONDS            wait this long between repetitions (0.1 = 100ms)
   -x                    read the command's last argument from stdin, byte for byte
+                        (at most --max-value-size: a larger stdin is refused unread)
 
 Other:
   --history FILE        REPL history file (default ~/.gibson_history; - keeps none)
@@ -275,12 +278,11 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 	if len(words) > 0 {
 		var fromStdin *string
 		if o.stdinArg {
-			data, err := io.ReadAll(stdin)
+			s, err := readStdinArg(stdin, lim, words[0])
 			if err != nil {
-				fmt.Fprintln(stderr, errorText(fmt.Errorf("gibson: -x: reading stdin: %w", err)))
+				_ = writeResult(stderr, mode, result{kind: resErr, err: err})
 				return 1
 			}
-			s := string(data)
 			fromStdin = &s
 		}
 		if oneShot, err = parseWords(lim, words, fromStdin); err != nil {
@@ -318,6 +320,24 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 	default:
 		return s.script(ctx, stdin, stdout, stderr)
 	}
+}
+
+// readStdinArg reads -x's argument from stdin: at most one byte more than the largest
+// argument lim allows, so a huge stdin is refused without being held in memory.
+func readStdinArg(stdin io.Reader, lim wire.Limits, verb string) (string, error) {
+	cmd, err := lookup(verb)
+	if err != nil {
+		return "", err
+	}
+	most := max(lim.MaxKeySize, lim.MaxValueSize)
+	data, err := io.ReadAll(io.LimitReader(stdin, int64(most)+1))
+	if err != nil {
+		return "", fmt.Errorf("gibson: -x: reading stdin: %w", err)
+	}
+	if len(data) > most {
+		return "", wire.Errorf(wire.ErrInvalidArgument, cmd.Verb, "-x: stdin holds more than %d bytes, more than any argument may hold (max_value_size %d); send less, or raise --max-value-size to the server's max_value_size (or pass --config with its gibson.conf)", most, lim.MaxValueSize)
+	}
+	return string(data), nil
 }
 
 // longFlag matches a long flag name as the flag package prints it ("-max-value-size").

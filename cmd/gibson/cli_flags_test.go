@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -301,5 +302,48 @@ func TestLockZeroExplained(t *testing.T) {
 	r := testApp(t).run("", "--addr", srv.Addr(), "lock", "k", "0")
 	if r.code != 1 || !strings.Contains(r.stderr, "or -1 to lock until UNLOCK") {
 		t.Errorf("lock k 0: %+v %s", r, out.String())
+	}
+}
+
+// countingReader serves n bytes of 'x' and counts what was read.
+type countingReader struct{ left, read int }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), r.left)
+	for i := range n {
+		p[i] = 'x'
+	}
+	r.left -= n
+	r.read += n
+	return n, nil
+}
+
+// -x reads at most one byte more than an argument may hold: a huge stdin is refused, with
+// what to change, without being read into memory.
+func TestStdinArgumentReadsAtMostTheLimit(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	a := testApp(t)
+	in := &countingReader{left: 16 << 20}
+	var out, errOut bytes.Buffer
+	code := a.runCLI([]string{"--addr", srv.Addr(), "-x", "set", "0", "big"}, in, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "SET: invalid argument: -x: stdin holds more than 4096 bytes") || !strings.Contains(errOut.String(), "raise --max-value-size") {
+		t.Errorf("-x with 16 MiB of stdin: exit %d, %q", code, errOut.String())
+	}
+	if in.read > 4097 {
+		t.Errorf("-x read %d bytes of stdin; the limit is 4096, so at most 4097 need reading", in.read)
+	}
+	if _, ok := srv.Get("big"); ok {
+		t.Error("the refused value was stored")
+	}
+	// Exactly the limit is read whole and sent.
+	in = &countingReader{left: 4096}
+	if code := a.runCLI([]string{"--addr", srv.Addr(), "-x", "set", "0", "big"}, in, &out, &errOut); code != 0 {
+		t.Errorf("-x with 4096 bytes: exit %d, %q", code, errOut.String())
+	}
+	if v, _ := srv.Get("big"); len(v) != 4096 {
+		t.Errorf("stored %d bytes, want 4096", len(v))
 	}
 }

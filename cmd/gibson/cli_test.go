@@ -22,6 +22,7 @@ func testApp(t *testing.T) *app {
 	a.getenv = func(string) string { return "" }
 	a.isTerminal = func(f any) bool { _, ok := f.(*termBuffer); return ok }
 	a.home = func() (string, error) { return dir, nil }
+	a.ticker = func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} } // progress never ticks
 	return a
 }
 

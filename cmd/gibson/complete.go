@@ -7,8 +7,9 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// replCommands are the REPL's own commands, completed like verbs.
-var replCommands = []string{":help", ":stats", ":quit", ":exit"}
+// replCommands are the REPL's own commands, completed like verbs; :help lists each (a
+// test checks it).
+var replCommands = []string{":help", ":stats", ":shards", ":quit", ":exit"}
 
 // complete completes the word before pos: verbs (and the REPL's commands) first, verbs
 // after :help, and a field argument's values (META's fields). A unique candidate is

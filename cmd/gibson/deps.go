@@ -52,7 +52,12 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 	if err != nil {
 		return nil, nil, err
 	}
-	call := func(ctx context.Context, cmd *generated.Command, args [][]byte) (wire.Code, error) {
+	return execCall(cl), func() { a.benchPool = poolStats(cl); _ = cl.Close() }, nil
+}
+
+// execCall sends requests on cl through Exec.
+func execCall(cl benchClient) benchCall {
+	return func(ctx context.Context, cmd *generated.Command, args [][]byte) (wire.Code, error) {
 		req := wire.NewRequest(cmd.Op, cmd.Verb, cmd.Flags)
 		for _, a := range args {
 			req.AppendBytes(a)
@@ -65,7 +70,6 @@ func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func
 		req.Release()
 		return code, nil
 	}
-	return call, func() { a.benchPool = poolStats(cl); _ = cl.Close() }, nil
 }
 
 // benchClient is what the bench drives: a Client, or a Ring when --addr lists several servers.

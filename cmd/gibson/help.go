@@ -13,6 +13,7 @@ import (
 // replHelp lists the REPL's own commands after the spec's.
 const replHelp = `:help [command]   this list, or one command in detail (help works too)
 :stats            the connection's statistics: requests and bytes sent, dials, waits, breaks
+:shards           the servers of --addr a,b,c (a Ring) and their health
 :quit, :exit      leave (Ctrl-D too)
 Arguments are separated by blanks; quote with "…" (escapes \n \t \xHH \" \\) or '…'.
 A command's last argument that may hold spaces takes the rest of the line.

@@ -72,7 +72,8 @@ func (h *histogram) mean() time.Duration {
 	return h.sum / time.Duration(h.total)
 }
 
-// quantile returns the latency below which a fraction q of the samples lie.
+// quantile returns the latency below which a fraction q of the samples lie, within the
+// exact min and max (a bucket's middle may lie beyond them).
 func (h *histogram) quantile(q float64) time.Duration {
 	if h.total == 0 {
 		return 0
@@ -83,8 +84,8 @@ func (h *histogram) quantile(q float64) time.Duration {
 	for i, c := range h.counts {
 		seen += c
 		if seen >= rank {
-			return time.Duration(bucketMid(i))
+			return min(max(time.Duration(bucketMid(i)), h.min), h.max)
 		}
 	}
-	return time.Duration(bucketMid(len(h.counts) - 1))
+	return h.max
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gogibson/gogibson/internal/addr"
@@ -18,8 +17,9 @@ const maxRawInFlight = 64 << 10
 
 // benchRaw is the ceiling: cfg.conns connections, each keeping up to callers/conns
 // precomputed frames in flight, written in batches and answered replies skipped with
-// wire.Reader. It measures what the transport and the server allow without the client.
-func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.Int64) (histogram, reasons, time.Duration, error) {
+// wire.Reader. It measures what the transport and the server allow without the client;
+// replies that are errors are counted, not timed.
+func benchRaw(ctx context.Context, cfg benchConfig, w *workload, counts *benchCounts) (histogram, reasons, time.Duration, error) {
 	network, address, err := addr.Parse(cfg.addr)
 	if err != nil {
 		return histogram{}, nil, 0, err
@@ -66,10 +66,10 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 		go func(i, offset, quota, window int) {
 			defer wg.Done()
 			if cfg.pipeline > 1 {
-				errs[i], fails[i] = rawRounds(c, w, offset, quota, round, &hists[i], done)
+				errs[i], fails[i] = rawRounds(c, w, offset, quota, round, &hists[i], counts)
 				return
 			}
-			errs[i], fails[i] = rawConn(c, w, offset, quota, window, &hists[i], done)
+			errs[i], fails[i] = rawConn(c, w, offset, quota, window, &hists[i], counts)
 		}(i, offset, quota, window)
 		offset += quota
 	}
@@ -80,9 +80,9 @@ func benchRaw(ctx context.Context, cfg benchConfig, w *workload, done *atomic.In
 }
 
 // rawConn sends quota frames on c, at most window unanswered, and reads their replies.
-func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, done *atomic.Int64) (reasons, error) {
+func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, counts *benchCounts) (reasons, error) {
 	if window == 1 {
-		return rawRounds(c, w, offset, quota, 1, h, done)
+		return rawRounds(c, w, offset, quota, 1, h, counts)
 	}
 	tokens := make(chan struct{}, window)
 	for range window {
@@ -110,13 +110,16 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 			}
 			continue
 		}
-		h.record(time.Since(<-sent))
+		d := time.Since(<-sent)
 		if failedReply(rep.Code, nil) {
 			nerr.add(codeReason(rep.Code))
+			counts.failed.Add(1)
+		} else {
+			h.record(d)
 		}
 		tokens <- struct{}{}
 		got++
-		done.Add(1)
+		counts.done.Add(1)
 	}
 	close(quit)
 	if err != nil {
@@ -129,7 +132,7 @@ func rawConn(c net.Conn, w *workload, offset, quota, window int, h *histogram, d
 // write, then all their replies read, each recorded with the round's round trip. One
 // goroutine does both, so the sequential ceiling (rounds of one) pays no hand-off between
 // a writer and a reader.
-func rawRounds(c net.Conn, w *workload, offset, quota, round int, h *histogram, done *atomic.Int64) (reasons, error) {
+func rawRounds(c net.Conn, w *workload, offset, quota, round int, h *histogram, counts *benchCounts) (reasons, error) {
 	var r wire.Reader
 	var nerr reasons
 	var buf []byte
@@ -158,13 +161,15 @@ func rawRounds(c net.Conn, w *workload, offset, quota, round int, h *histogram, 
 				}
 				continue
 			}
-			h.record(time.Since(start))
 			if failedReply(rep.Code, nil) {
 				nerr.add(codeReason(rep.Code))
+				counts.failed.Add(1)
+			} else {
+				h.record(time.Since(start))
 			}
 			got++
 		}
-		done.Add(int64(n))
+		counts.done.Add(int64(n))
 		i += n
 	}
 	return nerr, nil

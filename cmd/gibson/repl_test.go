@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,5 +119,27 @@ func TestREPLValidates(t *testing.T) {
 	s.repl(context.Background(), plainLines{bufio.NewReader(strings.NewReader("get abcd\nget abc\n"))}, &out)
 	if !strings.Contains(out.String(), "at most 3 fit") || !strings.HasSuffix(out.String(), "(nil)\n") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// :help lists every REPL command that completes (and so exists), :shards included.
+func TestREPLHelpListsEveryREPLCommand(t *testing.T) {
+	if !slices.Contains(replCommands, ":shards") {
+		t.Errorf("replCommands %q lacks :shards", replCommands)
+	}
+	var out bytes.Buffer
+	writeHelpAll(&out)
+	s := newTestSession(t, "unix:///nonexistent.sock")
+	for _, c := range replCommands {
+		if !strings.Contains(out.String(), "\n"+c+" ") && !strings.Contains(out.String(), ", "+c+" ") && !strings.Contains(out.String(), "\n"+c+",") {
+			t.Errorf(":help does not list %s:\n%s", c, out.String())
+		}
+		var res bytes.Buffer
+		if c == ":quit" || c == ":exit" {
+			continue
+		}
+		if _, failed := s.input(context.Background(), &res, c); failed {
+			t.Errorf("%s is not a REPL command: %s", c, res.String())
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -117,5 +119,41 @@ func TestScriptAnswersWithoutWaitingForMoreInput(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("script did not end within 5 s of its input")
+	}
+}
+
+// A script line over 64 MiB fails as a command of its own, and the script goes on; the
+// line is never held in memory (it comes from a reader, not a string).
+func TestScriptOverlongLineFailsAndGoesOn(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	in := io.MultiReader(strings.NewReader("set 0 a 1\nset 0 b "),
+		&countingReader{left: maxScriptLine}, strings.NewReader("\ninc a\nget a\n"))
+	var out, errOut bytes.Buffer
+	code := testApp(t).runCLI([]string{"--addr", srv.Addr()}, in, &out, &errOut)
+	want := "OK\ngibson: script line 2 is over 64M (67108864 bytes), the most a line may hold; it was skipped (give a value that large with gibson -x)\n2\n2\n"
+	if code != 1 || out.String() != want || errOut.String() != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, out.String(), errOut.String(), want)
+	}
+	if _, ok := srv.Get("b"); ok {
+		t.Error("the over-long line was sent")
+	}
+}
+
+func TestReadScriptLine(t *testing.T) {
+	long := strings.Repeat("y", 100) // longer than bufio's smallest buffer (16 bytes)
+	r := bufio.NewReaderSize(strings.NewReader("abcd\nabcde\n"+long+"\n\nlast"), 16)
+	for _, want := range []struct {
+		text    string
+		tooLong bool
+		err     error
+	}{{"abcd", false, nil}, {"", true, nil}, {"", true, nil}, {"", false, nil}, {"last", false, io.EOF}, {"", false, io.EOF}} {
+		text, tooLong, err := readScriptLine(r, 4)
+		if text != want.text || tooLong != want.tooLong || err != want.err {
+			t.Errorf("readScriptLine = %q, %v, %v; want %q, %v, %v", text, tooLong, err, want.text, want.tooLong, want.err)
+		}
+	}
+	r = bufio.NewReaderSize(strings.NewReader(long+"\n"), 16)
+	if text, tooLong, err := readScriptLine(r, 100); text != long || tooLong || err != nil {
+		t.Errorf("a line of exactly the limit across buffer refills: %d bytes, %v, %v", len(text), tooLong, err)
 	}
 }

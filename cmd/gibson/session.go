@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gogibson/gogibson/client"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -28,6 +29,10 @@ type session struct {
 	c    conn
 	// timeout bounds each command (--timeout); 0 means none.
 	timeout time.Duration
+	// last holds the statistics of the connection dropped last, and why it was, for
+	// :stats between a drop and the next dial.
+	last    *client.PoolStats
+	lastWhy string
 }
 
 // do sends req and decodes its reply, within s.timeout.
@@ -45,9 +50,7 @@ func (s *session) do(ctx context.Context, req request) result {
 		s.c = c
 	}
 	rep, err := s.c.Do(ctx, req.cmd.Op, req.args...)
-	if req.cmd.Flags&wire.FlagCloses != 0 || errors.Is(err, wire.ErrClosed) || errors.Is(err, wire.ErrProtocol) || errors.Is(err, context.DeadlineExceeded) {
-		s.drop()
-	}
+	s.dropAfter(req, err)
 	r := decodeResult(req, rep, err)
 	if r.failed() {
 		r.err = s.explain(req, r.err)
@@ -101,12 +104,33 @@ func (s *session) line(ctx context.Context, w io.Writer, line string) bool {
 	return r.failed()
 }
 
-func (s *session) drop() {
+// dropAfter drops the connection when req's outcome left it unusable: END closes it, and a
+// closed connection, a malformed reply or a timeout leave it in an unknown state.
+func (s *session) dropAfter(req request, err error) {
+	switch {
+	case req.cmd.Flags&wire.FlagCloses != 0:
+		s.drop(req.cmd.Verb + " closed it")
+	case errors.Is(err, wire.ErrClosed):
+		s.drop("it was closed: " + errorText(err))
+	case errors.Is(err, wire.ErrProtocol):
+		s.drop("a reply was malformed")
+	case errors.Is(err, context.DeadlineExceeded):
+		s.drop("a command timed out (--timeout)")
+	}
+}
+
+// drop closes the connection, keeping its statistics and why for :stats.
+func (s *session) drop(why string) {
 	if s.c != nil {
+		s.last, s.lastWhy = nil, why
+		if sc, ok := s.c.(interface{ PoolStats() client.PoolStats }); ok {
+			st := sc.PoolStats()
+			s.last = &st
+		}
 		_ = s.c.Close()
 		s.c = nil
 	}
 }
 
 // Close closes the connection, if any.
-func (s *session) Close() { s.drop() }
+func (s *session) Close() { s.drop("gibson quit") }

@@ -4,20 +4,52 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 
 	"github.com/gogibson/gogibson/client"
 )
 
-// writeStats prints the statistics of the session's connection for :stats: one JSON object
-// with --json, else one "name value" line each.
+// writeStats prints :stats: the statistics of the session's connection (each shard's over
+// a Ring), or of the connection dropped last and why, as one JSON object with --json,
+// else one "name value" line each.
 func (s *session) writeStats(out io.Writer) {
-	sc, ok := s.c.(interface{ PoolStats() client.PoolStats })
-	if !ok {
-		fmt.Fprintln(out, "not connected yet: the first command connects")
-		return
+	switch c := s.c.(type) {
+	case nil:
+		switch {
+		case s.lastWhy == "":
+			fmt.Fprintln(out, "not connected yet: the first command connects")
+		case s.last == nil:
+			fmt.Fprintf(out, "not connected: %s; the next command connects again\n", s.lastWhy)
+		default:
+			if s.mode != modeJSON {
+				fmt.Fprintf(out, "not connected: %s; the next command connects again. The last connection:\n", s.lastWhy)
+			}
+			s.writePoolStats(out, *s.last)
+		}
+	case interface{ PoolStats() client.PoolStats }:
+		s.writePoolStats(out, c.PoolStats())
+	case ringConn:
+		shards := c.PoolStats()
+		if s.mode == modeJSON {
+			_ = json.NewEncoder(out).Encode(shards)
+			return
+		}
+		names := make([]string, 0, len(shards))
+		for name := range shards {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			fmt.Fprintf(out, "shard %s:\n", name)
+			s.writePoolStats(out, shards[name])
+		}
+	default:
+		fmt.Fprintln(out, "this connection keeps no statistics")
 	}
-	st := sc.PoolStats()
+}
+
+func (s *session) writePoolStats(out io.Writer, st client.PoolStats) {
 	if s.mode == modeJSON {
 		_ = json.NewEncoder(out).Encode(st)
 		return

@@ -52,3 +52,44 @@ func TestBenchJSONIncludesPoolStats(t *testing.T) {
 		}
 	}
 }
+
+// After END the session has no connection: :stats says why, and shows the connection it
+// closed, until the next command connects again.
+func TestREPLStatsAfterEnd(t *testing.T) {
+	srv := gibsontest.NewServer(t)
+	s := newTestSession(t, srv.Addr())
+	var out bytes.Buffer
+	in := "ping\nend\n:stats\n"
+	if code := s.repl(context.Background(), plainLines{bufio.NewReader(strings.NewReader(in))}, &out); code != 0 {
+		t.Fatalf("repl exit %d", code)
+	}
+	got := out.String()
+	for _, want := range []string{"not connected: END closed it; the next command connects again. The last connection:\n", "requests sent  2\n", "dials          1\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf(":stats after END lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "not connected yet") {
+		t.Errorf(":stats after END says the session never connected:\n%s", got)
+	}
+	out.Reset()
+	s.input(context.Background(), &out, "ping")
+	s.input(context.Background(), &out, ":stats")
+	if got := out.String(); strings.Contains(got, "not connected") || !strings.Contains(got, "requests sent  1\n") {
+		t.Errorf(":stats after reconnecting:\n%s", got)
+	}
+}
+
+// Over a Ring, :stats shows each shard's statistics.
+func TestREPLStatsOverARing(t *testing.T) {
+	a, b := gibsontest.NewServer(t), gibsontest.NewServer(t)
+	s := newTestSession(t, a.Addr()+","+b.Addr())
+	var out bytes.Buffer
+	s.input(context.Background(), &out, "ping")
+	out.Reset()
+	s.input(context.Background(), &out, ":stats")
+	got := out.String()
+	if strings.Count(got, "shard ") != 2 || !strings.Contains(got, "shard "+a.Addr()+":\n") || strings.Contains(got, "not connected") {
+		t.Errorf(":stats over a ring:\n%s", got)
+	}
+}
