@@ -84,24 +84,48 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	o := buildOptions(opts)
+	c, err := connectClient(ctx, ep, buildOptions(opts), false)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// connectClient builds a Client of ep and dials its connections. With lenient (a Ring's shard
+// that may be down at start), a failed dial does not fail the Client: that slot and the ones
+// after it start broken, without dialling (the server did not answer the first), and are
+// redialled by the first call that picks them; the dial's error is returned with the Client.
+func connectClient(ctx context.Context, ep endpoint, o *options, lenient bool) (*Client, error) {
 	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
 	c.dialCtx, c.cancelDial = context.WithCancel(context.Background())
 	c.cmds = generated.Commands{Executor: o.executor(c, ep), Limits: o.limits}
+	var dialErr error
 	for range o.poolSize {
+		s := &slot{}
+		if dialErr != nil {
+			s.conn.Store(deadConn(ep, o, dialErr))
+			s.lastErr = dialErr
+			c.slots = append(c.slots, s)
+			continue
+		}
 		cn, err := ep.dial(ctx, o)
-		if err != nil {
+		switch {
+		case err == nil:
+			s.conn.Store(cn)
+		case !lenient:
 			for _, s := range c.slots {
 				s.conn.Load().Close()
 			}
 			c.cancelDial()
 			return nil, err
+		default:
+			dialErr = err
+			s.conn.Store(deadConn(ep, o, err))
+			s.lastErr = err
 		}
-		s := &slot{}
-		s.conn.Store(cn)
 		c.slots = append(c.slots, s)
 	}
-	return c, nil
+	return c, dialErr
 }
 
 // Addr returns the server address as given to Dial.

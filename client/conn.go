@@ -115,6 +115,16 @@ func newConn(nc net.Conn, ep endpoint, o *options) *Conn {
 	return c
 }
 
+// deadConn is a placeholder for a Client's connection that could not be dialled at start:
+// closed, shut down, with no socket and no goroutine; the Client redials it like a broken one.
+func deadConn(ep endpoint, o *options, err error) *Conn {
+	c := &Conn{ep: ep, opts: o, shut: true, reading: true, quit: make(chan struct{}),
+		broken: &brokenCause{kind: wire.ErrClosed, msg: "not connected: the dial at start failed", err: err}}
+	close(c.quit)
+	c.dead.Store(true)
+	return c
+}
+
 // Addr returns the server address as given to DialConn, Dial or NewPool.
 func (c *Conn) Addr() string { return c.ep.display }
 

@@ -257,7 +257,9 @@ func (c *Conn) fail(cause *brokenCause) {
 	idle := !c.reading
 	c.reading = true // nobody may read from now on but the one who shuts down
 	c.mu.Unlock()
-	c.nc.Close()
+	if c.nc != nil { // nil: a placeholder that never connected (deadConn)
+		c.nc.Close()
+	}
 	if idle {
 		c.shutdown(nil, false)
 	}

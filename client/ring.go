@@ -114,9 +114,12 @@ func newRingState(shards []*ringShard, failFast bool) *ringState {
 	return st
 }
 
-// NewRing dials every shard of cfg (each a Client built with opts; the context bounds the
-// dials) and starts the heartbeat. It fails, closing what it dialled, when cfg has no shard,
-// a shard has an empty name, or a shard cannot be reached; the error names the shard.
+// NewRing dials every shard of cfg concurrently (each a Client built with opts; the context
+// bounds the dials) and starts the heartbeat. A shard that cannot be reached starts down, as
+// if it had failed its heartbeats: out of the hash (with FailFast, in it, its keys failing at
+// once), shown by Shards, logged, and brought in by the first heartbeat it answers. NewRing
+// fails, closing what it dialled, when cfg has no shard, a shard has an empty name or an
+// address Dial would refuse, or no shard can be reached; the error names each shard and why.
 func NewRing(ctx context.Context, cfg RingConfig, opts ...Option) (*Ring, error) {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = DefaultHeartbeatInterval
@@ -127,33 +130,35 @@ func NewRing(ctx context.Context, cfg RingConfig, opts ...Option) (*Ring, error)
 	r := &Ring{cfg: cfg, opts: opts, o: buildOptions(opts), stop: make(chan struct{}), hbDone: make(chan struct{}),
 		workers: newFanWorkers()}
 	r.cmds = generated.Commands{Executor: r, Limits: r.o.limits}
-	shards, err := r.dialShards(ctx, cfg.Shards, nil)
+	shards, err := r.dialShards(ctx, cfg.Shards, nil, true)
 	if err != nil {
 		return nil, err
 	}
 	r.cfg.Shards = nil
+	for _, sh := range shards {
+		if sh.down.Load() {
+			r.o.noteShard(sh.name, sh.addr, false, sh.lastErr, cfg.FailFast)
+		}
+	}
 	r.state.Store(newRingState(shards, cfg.FailFast))
 	go r.heartbeat()
 	return r, nil
 }
 
 // dialShards returns the shards of m, reusing those of cur with the same name and address
-// and dialling the others; on error it closes what it dialled.
-func (r *Ring) dialShards(ctx context.Context, m map[string]string, cur *ringState) ([]*ringShard, error) {
+// and dialling the others concurrently. With degraded, a shard that cannot be reached is
+// returned down (unless none can); otherwise any failure fails it all. On error it closes
+// what it dialled.
+func (r *Ring) dialShards(ctx context.Context, m map[string]string, cur *ringState, degraded bool) ([]*ringShard, error) {
 	if len(m) == 0 {
 		return nil, wire.Errorf(wire.ErrInvalidArgument, "", "ring: no shards: give at least one name and address")
 	}
 	var out, dialled []*ringShard
-	fail := func(err error) ([]*ringShard, error) {
-		for _, sh := range dialled {
-			sh.c.Close()
-		}
-		return nil, err
-	}
+	var eps []endpoint
 	for _, name := range sortedNames(m) {
 		addr := m[name]
 		if name == "" {
-			return fail(wire.Errorf(wire.ErrInvalidArgument, "", "ring: a shard has an empty name (address %q); name every shard", addr))
+			return nil, wire.Errorf(wire.ErrInvalidArgument, "", "ring: a shard has an empty name (address %q); name every shard", addr)
 		}
 		if cur != nil {
 			if old := cur.byName[name]; old != nil && old.addr == addr {
@@ -161,15 +166,43 @@ func (r *Ring) dialShards(ctx context.Context, m map[string]string, cur *ringSta
 				continue
 			}
 		}
-		c, err := Dial(ctx, addr, r.opts...)
+		ep, err := parseEndpoint(addr)
 		if err != nil {
-			return fail(fmt.Errorf("gibson: ring: shard %s (%s): %w", name, addr, err))
+			return nil, fmt.Errorf("gibson: ring: shard %s: %w", name, err)
 		}
-		sh := &ringShard{name: name, addr: addr, c: c}
-		dialled = append(dialled, sh)
+		sh := &ringShard{name: name, addr: addr}
+		dialled, eps = append(dialled, sh), append(eps, ep)
 		out = append(out, sh)
 	}
-	return out, nil
+	var wg sync.WaitGroup
+	for i, sh := range dialled {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sh.c, sh.lastErr = connectClient(ctx, eps[i], buildOptions(r.opts), degraded)
+		}()
+	}
+	wg.Wait()
+	var failed []ShardFailure
+	for _, sh := range dialled {
+		if sh.lastErr != nil {
+			failed = append(failed, ShardFailure{Shard: sh.name, Err: sh.lastErr})
+			sh.down.Store(true)
+			sh.fails = r.cfg.HeartbeatFailures
+		}
+	}
+	if failed == nil || (degraded && len(failed) < len(out)) {
+		return out, nil
+	}
+	for _, sh := range dialled {
+		if sh.c != nil {
+			sh.c.Close()
+		}
+	}
+	if len(failed) == 1 {
+		return nil, fmt.Errorf("gibson: ring: shard %s (%s): %w", failed[0].Shard, m[failed[0].Shard], failed[0].Err)
+	}
+	return nil, fmt.Errorf("gibson: ring: %w", &ShardError{Command: "dial", Failed: failed, Answered: len(out) - len(failed)})
 }
 
 func sortedNames(m map[string]string) []string {
@@ -194,7 +227,7 @@ func (r *Ring) SetShards(shards map[string]string) error {
 		return &wire.Error{Kind: wire.ErrClosed, Msg: "ring is closed"}
 	}
 	cur := r.state.Load()
-	next, err := r.dialShards(context.Background(), shards, cur)
+	next, err := r.dialShards(context.Background(), shards, cur, false)
 	if err != nil {
 		return err
 	}

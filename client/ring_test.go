@@ -719,22 +719,6 @@ func TestRingNoGoroutineLeft(t *testing.T) {
 	waitGoroutines(t, before)
 }
 
-// TestNewRingErrors: bad configurations are refused with errors that say what to change.
-func TestNewRingErrors(t *testing.T) {
-	ctx := context.Background()
-	if _, err := NewRing(ctx, RingConfig{}); !errors.Is(err, ErrInvalidArgument) {
-		t.Errorf("no shards: %v", err)
-	}
-	s := gibsontest.NewServer(t)
-	if _, err := NewRing(ctx, RingConfig{Shards: map[string]string{"": s.Addr()}}); !errors.Is(err, ErrInvalidArgument) {
-		t.Errorf("empty name: %v", err)
-	}
-	_, err := NewRing(ctx, RingConfig{Shards: map[string]string{"ok": s.Addr(), "gone": "127.0.0.1:1"}}, WithDialTimeout(time.Second))
-	if err == nil || !strings.Contains(err.Error(), "shard gone") {
-		t.Errorf("unreachable shard: %v", err)
-	}
-}
-
 // TestRingFanOutConcurrent: a fanned-out command asks every shard before any has answered.
 // Each shard stalls the request it gets, so asking one after the other would leave the
 // later shards waiting for ever; here all four hold a request at once.
