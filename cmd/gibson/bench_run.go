@@ -63,7 +63,7 @@ func (a *app) bench(ctx context.Context, cfg benchConfig, stdout, stderr io.Writ
 	case cfg.raw:
 		modes = []string{"raw"}
 	}
-	setup, err := dialBenchClient(ctx, cfg)
+	setup, err := dialBenchClient(ctx, cfg, stderr)
 	if err != nil {
 		return nil, err
 	}

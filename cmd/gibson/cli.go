@@ -292,7 +292,7 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 	}
 
 	ctx := context.Background()
-	do := dialOptions{timeout: connectTimeout, maxKeySize: lim.MaxKeySize, maxValueSize: lim.MaxValueSize, maxRequestSize: int(srvCfg.MaxRequestSize)}
+	do := dialOptions{warn: stderr, timeout: connectTimeout, maxKeySize: lim.MaxKeySize, maxValueSize: lim.MaxValueSize, maxRequestSize: int(srvCfg.MaxRequestSize)}
 	interactive := len(words) == 0 && a.isTerminal(stdin)
 	tg, err := a.connect(ctx, connectRequest{given: given, embedded: o.embedded, fallback: interactive, cfg: srvCfg}, do, stderr)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 // dialOptions are the client options the CLI passes on.
 type dialOptions struct {
+	warn           io.Writer // told of Ring shards down at start; nil: nobody
 	timeout        time.Duration
 	maxKeySize     int
 	maxValueSize   int
@@ -25,7 +27,7 @@ func dialConn(ctx context.Context, address string, o dialOptions) (conn, error) 
 		client.WithMaxValueSize(o.maxValueSize),
 		client.WithMaxRequestSize(o.maxRequestSize)}
 	if strings.Contains(address, ",") {
-		r, err := ringOf(ctx, address, append(opts, client.WithPoolSize(1))...)
+		r, err := ringOf(ctx, address, o.warn, append(opts, client.WithPoolSize(1))...)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +50,7 @@ type benchCall func(ctx context.Context, cmd *generated.Command, args [][]byte) 
 // pipelined connections. Requests go through Client.Exec exactly as the typed methods
 // send them, minus decoding the reply.
 func (a *app) benchCaller(ctx context.Context, cfg benchConfig) (benchCall, func(), error) {
-	cl, err := dialBenchClient(ctx, cfg)
+	cl, err := dialBenchClient(ctx, cfg, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,12 +81,13 @@ type benchClient interface {
 	Close() error
 }
 
-func dialBenchClient(ctx context.Context, cfg benchConfig) (benchClient, error) {
+// dialBenchClient dials the bench's client; warn (or nil) is told of Ring shards down at start.
+func dialBenchClient(ctx context.Context, cfg benchConfig, warn io.Writer) (benchClient, error) {
 	opts := []client.Option{client.WithPoolSize(cfg.conns),
 		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
 		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64))}
 	if strings.Contains(cfg.addr, ",") {
-		return ringOf(ctx, cfg.addr, opts...)
+		return ringOf(ctx, cfg.addr, warn, opts...)
 	}
 	return client.Dial(ctx, cfg.addr, opts...)
 }
@@ -96,7 +99,7 @@ type benchBatch func(ctx context.Context, cmd *generated.Command, reqs [][][]byt
 // benchBatcher opens the client of gibson bench -P: as benchCaller's, and a factory of
 // batch senders, one per caller since a client.Batch is not safe for concurrent use.
 func (a *app) benchBatcher(ctx context.Context, cfg benchConfig) (func() benchBatch, func(), error) {
-	cl, err := dialBenchClient(ctx, cfg)
+	cl, err := dialBenchClient(ctx, cfg, nil)
 	if err != nil {
 		return nil, nil, err
 	}

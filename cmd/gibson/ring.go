@@ -55,13 +55,24 @@ func checkAddrs(s string) error {
 }
 
 // ringOf dials a Ring whose shards are named by their addresses, so the same list places
-// keys the same way in every process, whatever its order.
-func ringOf(ctx context.Context, list string, opts ...client.Option) (*client.Ring, error) {
+// keys the same way in every process, whatever its order. A shard that cannot be reached
+// starts down (its keys go to the others) and is named on warn (nil: not named); it fails only when none
+// answers.
+func ringOf(ctx context.Context, list string, warn io.Writer, opts ...client.Option) (*client.Ring, error) {
 	shards := map[string]string{}
 	for _, a := range shardAddrs(list) {
 		shards[a] = a
 	}
-	return client.NewRing(ctx, client.RingConfig{Shards: shards}, opts...)
+	r, err := client.NewRing(ctx, client.RingConfig{Shards: shards}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range r.Shards() {
+		if sh.Down && warn != nil {
+			fmt.Fprintf(warn, "gibson: shard %s is down (%v); its keys go to the other shards\n", sh.Name, sh.LastErr)
+		}
+	}
+	return r, nil
 }
 
 // ringConn is a session's connection over a Ring.
@@ -105,7 +116,7 @@ func (a *app) shardCommand(words []string, given string, lim wire.Limits, timeou
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	r, err := ringOf(ctx, given, client.WithDialTimeout(timeout), client.WithPoolSize(1))
+	r, err := ringOf(ctx, given, stderr, client.WithDialTimeout(timeout), client.WithPoolSize(1))
 	if err != nil {
 		fmt.Fprintln(stderr, errorText(err))
 		return 1

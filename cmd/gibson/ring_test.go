@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,6 +46,20 @@ func TestCLIRing(t *testing.T) {
 	}
 	if r := a.runPiped("", "--addr", s1.Addr()+",nonsense://x", "ping"); r.code != 2 {
 		t.Fatalf("a bad address in the list: %+v", r)
+	}
+	// A shard down at start: the others serve, the down one is named on stderr.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := l.Addr().String()
+	l.Close()
+	r = a.runPiped("", "--addr", s1.Addr()+","+gone, "count", "user:")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != strconv.Itoa(len(s1.Keys("user:"))) || !strings.Contains(r.stderr, "shard "+gone+" is down") {
+		t.Fatalf("count with a shard down at start: %+v", r)
+	}
+	if r := a.runPiped("", "--addr", gone+","+gone+"0", "ping"); r.code == 0 || !strings.Contains(r.stderr, "no shard answered") {
+		t.Fatalf("ping with every shard down: %+v", r)
 	}
 	if r := a.runPiped("", "shard", "k"); r.code != 2 || !strings.Contains(r.stderr, "--addr") {
 		t.Fatalf("shard without addresses: %+v", r)
