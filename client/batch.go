@@ -45,17 +45,18 @@ type batchRunner interface {
 	runBatch(ctx context.Context, b *Batch) error
 }
 
+// newBatch returns an empty batch run by x (behind the batch hooks, if x is to run them).
 func newBatch(x batchRunner, o *options) *Batch {
-	b := &Batch{x: o.batchRunner(x), opts: o, readOnly: true}
+	b := &Batch{x: x, opts: o, readOnly: true}
 	generated.InitBatch(&b.cmds, b, o.limits)
 	return b
 }
 
 // Batch returns an empty batch that runs on the Client's least loaded connection.
-func (c *Client) Batch() *Batch { return newBatch(c, c.opts) }
+func (c *Client) Batch() *Batch { return newBatch(c.opts.batchRunner(c), c.opts) }
 
 // Batch returns an empty batch that runs on this connection.
-func (c *Conn) Batch() *Batch { return newBatch(c, c.opts) }
+func (c *Conn) Batch() *Batch { return newBatch(c.opts.batchRunner(c), c.opts) }
 
 // Request implements generated.Batcher; the batch methods build each command in it.
 func (b *Batch) Request(op wire.Opcode, verb string, flags wire.Flags) *wire.Request {

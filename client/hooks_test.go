@@ -360,3 +360,39 @@ func TestRingRunsShardHooks(t *testing.T) {
 		t.Fatalf("a COUNT over two shards: %d hook events, want 4: %q", n, r.lines())
 	}
 }
+
+// A Ring batch runs the batch hooks once per shard's part, with that shard's address and
+// commands (a fanned-out command counted in each shard's part), never once with no address.
+func TestRingBatchRunsShardBatchHooks(t *testing.T) {
+	a, b := gibsontest.NewServer(t), gibsontest.NewServer(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	h := HookFuncs{ProcessBatch: func(next ProcessBatchFunc) ProcessBatchFunc {
+		return func(ctx context.Context, bc *BatchCmds) error {
+			mu.Lock()
+			seen[bc.Addr] += bc.Len()
+			mu.Unlock()
+			return next(ctx, bc)
+		}
+	}}
+	ring, err := NewRing(context.Background(), RingConfig{Shards: map[string]string{"a": a.Addr(), "b": b.Addr()},
+		HeartbeatInterval: time.Hour}, WithHooks(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	bt := ring.Batch()
+	for i := range 20 {
+		bt.Set(fmt.Sprint("k", i), []byte("v"), 0)
+	}
+	count := bt.Count("k")
+	if err := bt.Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := count.Result(); err != nil || n != 20 {
+		t.Fatalf("COUNT in the batch = %d, %v", n, err)
+	}
+	if len(seen) != 2 || seen[a.Addr()] == 0 || seen[b.Addr()] == 0 || seen[a.Addr()]+seen[b.Addr()] != 22 {
+		t.Fatalf("batch hook runs by address (commands each): %v; want one per shard with its address, 22 commands in all", seen)
+	}
+}

@@ -307,7 +307,8 @@ func (r *Ring) ShardStats(ctx context.Context) (map[string]Stats, error) {
 // commands go as one batch on that shard's Client, all shards concurrently, and fanned-out
 // commands are merged as by the typed methods. Every handle gets its own result; when a
 // shard's part cannot run, Exec returns a *ShardError (matching ErrPartial when other shards'
-// parts ran) and that shard's handles hold its error.
+// parts ran) and that shard's handles hold its error. The batch hooks (WithHooks) run once per
+// shard's part, as on that shard's Client, with its address: not once for the whole batch.
 func (r *Ring) Batch() *Batch { return newBatch(r, r.o) }
 
 // ShardFailure is one shard's failure in a ShardError.

@@ -31,7 +31,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	add := func(sh *ringShard, frame []byte, h generated.Handle, ri *routeInfo) {
 		sub := subs[sh]
 		if sub == nil {
-			sub = &Batch{x: sh.c, opts: b.opts, readOnly: true}
+			sub = &Batch{x: sh.c.opts.batchRunner(sh.c), opts: b.opts, readOnly: true} // the shard's batch hooks
 			subs[sh] = sub
 		}
 		sub.frames = append(sub.frames, frame...)
@@ -91,7 +91,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 		wg.Add(1)
 		r.workers.run(funcTask(func() {
 			defer wg.Done()
-			if err := sh.c.runBatch(ctx, sub); err != nil {
+			if err := sub.x.runBatch(ctx, sub); err != nil {
 				for _, h := range sub.handles {
 					generated.Deliver(h, wire.Reply{}, err) // ignored by handles already answered
 				}

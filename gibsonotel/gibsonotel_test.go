@@ -3,6 +3,8 @@ package gibsonotel_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -314,5 +316,75 @@ func TestRingSpans(t *testing.T) {
 	}
 	if !counted[srvs["a"].Addr()] || !counted[srvs["b"].Addr()] {
 		t.Errorf("COUNT spans on %v; want one on each shard", counted)
+	}
+
+	// A Ring batch: one span per shard's part, each with that shard's address.
+	b := r.Batch()
+	for i := range 20 {
+		b.Set(fmt.Sprint("k", i), []byte("v"), 0)
+	}
+	if err := b.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	batched := map[string]int64{}
+	for _, sp := range s.spans.Ended()[3:] {
+		if !strings.HasPrefix(sp.Name(), "BATCH") {
+			t.Errorf("span %q after the batch; want BATCH spans only", sp.Name())
+		}
+		batched[addrOf(sp)] += attrs(sp.Attributes())["db.operation.batch.size"].AsInt64()
+	}
+	if len(batched) != 2 || batched[srvs["a"].Addr()]+batched[srvs["b"].Addr()] != 20 || batched[srvs["a"].Addr()] == 0 || batched[srvs["b"].Addr()] == 0 {
+		t.Errorf("batch spans by address (commands each): %v; want one span per shard, on its address, 20 commands in all", batched)
+	}
+}
+
+// ObserveRing reports each shard's pool statistics under its name and address, and follows
+// SetShards.
+func TestObserveRing(t *testing.T) {
+	s := newSetup(t)
+	ctx := context.Background()
+	srvs := map[string]*gibsontest.Server{"a": gibsontest.NewServer(t), "b": gibsontest.NewServer(t), "c": gibsontest.NewServer(t)}
+	r, err := client.NewRing(ctx, client.RingConfig{Shards: map[string]string{"a": srvs["a"].Addr(), "b": srvs["b"].Addr()}, HeartbeatInterval: time.Hour},
+		client.WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	reg, err := s.hook.ObserveRing(r, attribute.String("app", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Unregister()
+	for i := range 30 {
+		if err := r.Set(ctx, fmt.Sprint("k", i), []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	requests := func() map[string]int64 {
+		out := map[string]int64{}
+		for _, dp := range s.metrics(t)["gibson.client.requests"].Data.(metricdata.Sum[int64]).DataPoints {
+			shard, _ := dp.Attributes.Value(gibsonotel.RingShardAttribute)
+			pool, _ := dp.Attributes.Value("db.client.connection.pool.name")
+			app, _ := dp.Attributes.Value("app")
+			if pool.AsString() != srvs[shard.AsString()].Addr() || app.AsString() != "x" {
+				t.Errorf("shard %q series with attributes %v", shard.AsString(), dp.Attributes)
+			}
+			out[shard.AsString()] = dp.Value
+		}
+		return out
+	}
+	got, want := requests(), map[string]int64{}
+	for name, st := range r.PoolStats() {
+		want[name] = int64(st.Requests)
+	}
+	if len(got) != 2 || got["a"] != want["a"] || got["b"] != want["b"] || got["a"]+got["b"] != 30 {
+		t.Fatalf("requests by shard %v; want %v (30 in all)", got, want)
+	}
+	if err := r.SetShards(map[string]string{"b": srvs["b"].Addr(), "c": srvs["c"].Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	got = requests()
+	if _, ok := got["a"]; ok || len(got) != 2 || got["b"] != want["b"] || got["c"] != 0 {
+		t.Fatalf("after SetShards(b, c): series %v; want b (%d requests) and c (0) only", got, want["b"])
 	}
 }

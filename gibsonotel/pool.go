@@ -3,6 +3,7 @@ package gibsonotel
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/gogibson/gogibson/client"
 	"go.opentelemetry.io/otel"
@@ -68,40 +69,99 @@ func (p *poolInstruments) init(m metric.Meter) {
 // gibson.client.connection.waits and .wait_time (seconds), gibson.client.redials and
 // gibson.client.redial.failures, gibson.client.connection.broken by gibson.break.cause,
 // gibson.client.requests and gibson.client.sent (bytes). Each carries db.system.name,
-// db.client.connection.pool.name (src.Addr()), the Hook's attributes and attrs (for a
-// Ring, a shard's name: observe each shard's Client). Call Unregister on the result when
-// src is closed.
+// db.client.connection.pool.name (src.Addr()), the Hook's attributes and attrs. For a Ring,
+// use ObserveRing. Call Unregister on the result when src is closed.
 func (h *Hook) ObservePool(src StatsSource, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	p := &h.pool
 	if p.err != nil {
 		return nil, p.err
 	}
+	set := h.poolAttrs(src.Addr(), attrs)
+	return h.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		p.observe(o, src.PoolStats(), set)
+		return nil
+	}, p.instruments()...)
+}
+
+// RingSource is what ObserveRing reads: *client.Ring is one.
+type RingSource interface {
+	PoolStats() map[string]client.PoolStats
+	Shards() []client.ShardInfo
+}
+
+// ObserveRing reports the PoolStats of every shard of a Ring, as ObservePool does for one
+// Client, each shard's series carrying gibson.ring.shard (its name) and
+// db.client.connection.pool.name (its address) besides the Hook's attributes and attrs.
+// Shards are read at each collection, so shards added by SetShards are reported from then
+// on and removed ones stop being reported. Call Unregister on the result when the Ring is
+// closed.
+func (h *Hook) ObserveRing(r RingSource, attrs ...attribute.KeyValue) (metric.Registration, error) {
+	p := &h.pool
+	if p.err != nil {
+		return nil, p.err
+	}
+	var mu sync.Mutex
+	sets := map[client.ShardInfo]*poolAttrSet{} // by name and address; health fields zeroed
+	return h.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		stats := r.PoolStats()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, sh := range r.Shards() {
+			st, ok := stats[sh.Name]
+			if !ok {
+				continue // removed between the two reads
+			}
+			id := client.ShardInfo{Name: sh.Name, Addr: sh.Addr}
+			set := sets[id]
+			if set == nil {
+				set = h.poolAttrs(sh.Addr, append([]attribute.KeyValue{RingShardAttribute.String(sh.Name)}, attrs...))
+				sets[id] = set
+			}
+			p.observe(o, st, set)
+		}
+		return nil
+	}, p.instruments()...)
+}
+
+// RingShardAttribute names the shard of a Ring in ObserveRing's metrics.
+const RingShardAttribute = attribute.Key("gibson.ring.shard")
+
+// poolAttrSet is the attribute sets of one pool's series, built once.
+type poolAttrSet struct {
+	all, idle, used metric.ObserveOption
+	causes          [client.NumBreakCauses]metric.ObserveOption
+}
+
+func (h *Hook) poolAttrs(addr string, attrs []attribute.KeyValue) *poolAttrSet {
 	base := append([]attribute.KeyValue{attribute.String("db.system.name", "gibson"),
-		attribute.String("db.client.connection.pool.name", src.Addr())}, h.attrs...)
+		attribute.String("db.client.connection.pool.name", addr)}, h.attrs...)
 	base = append(base, attrs...)
 	with := func(extra ...attribute.KeyValue) metric.ObserveOption {
 		return metric.WithAttributeSet(attribute.NewSet(append(append([]attribute.KeyValue(nil), base...), extra...)...))
 	}
-	all := with()
-	idle := with(attribute.String("db.client.connection.state", "idle"))
-	used := with(attribute.String("db.client.connection.state", "used"))
-	var causes [client.NumBreakCauses]metric.ObserveOption
-	for i := range causes {
-		causes[i] = with(BreakCauseAttribute.String(client.BreakCause(i).String()))
+	set := &poolAttrSet{all: with(), idle: with(attribute.String("db.client.connection.state", "idle")),
+		used: with(attribute.String("db.client.connection.state", "used"))}
+	for i := range set.causes {
+		set.causes[i] = with(BreakCauseAttribute.String(client.BreakCause(i).String()))
 	}
-	return h.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		st := src.PoolStats()
-		o.ObserveInt64(p.conns, int64(st.Idle), idle)
-		o.ObserveInt64(p.conns, int64(st.Open-st.Idle), used)
-		o.ObserveInt64(p.waits, int64(st.Waits), all)
-		o.ObserveFloat64(p.waitTime, st.WaitTime.Seconds(), all)
-		o.ObserveInt64(p.redials, int64(st.Redials), all)
-		o.ObserveInt64(p.redialFailures, int64(st.RedialFailures), all)
-		for i, n := range st.Broken.Causes() {
-			o.ObserveInt64(p.broken, int64(n), causes[i])
-		}
-		o.ObserveInt64(p.requests, int64(st.Requests), all)
-		o.ObserveInt64(p.sent, int64(st.BytesSent), all)
-		return nil
-	}, p.conns, p.waits, p.waitTime, p.redials, p.redialFailures, p.broken, p.requests, p.sent)
+	return set
+}
+
+func (p *poolInstruments) instruments() []metric.Observable {
+	return []metric.Observable{p.conns, p.waits, p.waitTime, p.redials, p.redialFailures, p.broken, p.requests, p.sent}
+}
+
+// observe reports one pool's stats.
+func (p *poolInstruments) observe(o metric.Observer, st client.PoolStats, set *poolAttrSet) {
+	o.ObserveInt64(p.conns, int64(st.Idle), set.idle)
+	o.ObserveInt64(p.conns, int64(st.Open-st.Idle), set.used)
+	o.ObserveInt64(p.waits, int64(st.Waits), set.all)
+	o.ObserveFloat64(p.waitTime, st.WaitTime.Seconds(), set.all)
+	o.ObserveInt64(p.redials, int64(st.Redials), set.all)
+	o.ObserveInt64(p.redialFailures, int64(st.RedialFailures), set.all)
+	for i, n := range st.Broken.Causes() {
+		o.ObserveInt64(p.broken, int64(n), set.causes[i])
+	}
+	o.ObserveInt64(p.requests, int64(st.Requests), set.all)
+	o.ObserveInt64(p.sent, int64(st.BytesSent), set.all)
 }
