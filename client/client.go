@@ -99,6 +99,15 @@ func connectClient(ctx context.Context, ep endpoint, o *options, lenient bool) (
 	c := &Client{ep: ep, opts: o, drained: make(chan struct{})}
 	c.dialCtx, c.cancelDial = context.WithCancel(context.Background())
 	c.cmds = generated.Commands{Executor: o.executor(c, ep), Limits: o.limits}
+	defer func() {
+		if v := recover(); v != nil { // a DialHook's: close what was dialled, then go on
+			for _, s := range c.slots {
+				s.conn.Load().Close()
+			}
+			c.cancelDial()
+			panic(v)
+		}
+	}()
 	var dialErr error
 	for range o.poolSize {
 		s := &slot{}
@@ -312,7 +321,7 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 // redial dials a new connection for s and installs it, or sets the slot's backoff.
 func (c *Client) redial(s *slot, r *redial) {
 	defer c.dials.Done()
-	cn, err := c.ep.dial(c.dialCtx, c.opts)
+	cn, err := c.dialDetached()
 	s.mu.Lock()
 	switch {
 	case err == nil && c.closed.Load():
@@ -343,6 +352,17 @@ func (c *Client) redial(s *slot, r *redial) {
 	// succeeded look cancelled.
 	c.opts.noteRedial(c.ep.display, err, r.backoff, err != nil && c.dialCtx.Err() != nil)
 	close(r.done)
+}
+
+// dialDetached dials for a redial. No caller's goroutine is there to raise a DialHook's
+// panic on, so it becomes the redial's error (logged with the redial's outcome).
+func (c *Client) dialDetached() (cn *Conn, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			cn, err = nil, fmt.Errorf("gibson: dial %s: a DialHook panicked: %v", c.ep.display, v)
+		}
+	}()
+	return c.ep.dial(c.dialCtx, c.opts)
 }
 
 // retire closes a replaced connection, or keeps it until Close while an END it carries may

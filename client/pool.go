@@ -72,9 +72,16 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 	o := buildOptions(opts)
 	p := &Pool{ep: ep, opts: o, min: cfg.MinSize, max: cfg.MaxSize, all: make(map[*Conn]bool)}
 	p.cmds = generated.Commands{Executor: o.executor(p, ep), Limits: o.limits}
+	dialled := false
+	defer func() {
+		if !dialled {
+			p.Close() // a DialHook panicked: close what was dialled, and let the panic go on
+		}
+	}()
 	for range cfg.MinSize {
 		cn, err := ep.dial(ctx, o)
 		if err != nil {
+			dialled = true // closed here
 			p.Close()
 			return nil, err
 		}
@@ -82,6 +89,7 @@ func NewPool(ctx context.Context, address string, cfg PoolConfig, opts ...Option
 		p.free = append(p.free, cn)
 		p.size++
 	}
+	dialled = true
 	return p, nil
 }
 
@@ -151,9 +159,19 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	}
 }
 
-// dial opens a connection for a place already counted in size.
+// dial opens a connection for a place already counted in size. A DialHook's panic gives
+// the place up before it goes on to the caller.
 func (p *Pool) dial(ctx context.Context) (*Conn, error) {
+	panicking := true
+	defer func() {
+		if panicking {
+			p.mu.Lock()
+			p.freePlace()
+			p.mu.Unlock()
+		}
+	}()
 	cn, err := p.ep.dial(ctx, p.opts)
+	panicking = false
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {

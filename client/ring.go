@@ -175,14 +175,24 @@ func (r *Ring) dialShards(ctx context.Context, m map[string]string, cur *ringSta
 		out = append(out, sh)
 	}
 	var wg sync.WaitGroup
+	var panicked caught // a DialHook's, raised on the caller once every dial has ended
 	for i, sh := range dialled {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panicked.catch()
 			sh.c, sh.lastErr = connectClient(ctx, eps[i], buildOptions(r.opts), degraded)
 		}()
 	}
 	wg.Wait()
+	if panicked.set {
+		for _, sh := range dialled {
+			if sh.c != nil {
+				sh.c.Close()
+			}
+		}
+		panicked.raise()
+	}
 	var failed []ShardFailure
 	for _, sh := range dialled {
 		if sh.lastErr != nil {
@@ -280,14 +290,17 @@ func (r *Ring) ShardStats(ctx context.Context) (map[string]Stats, error) {
 	stats := make([]Stats, len(st.shards))
 	errs := make([]error, len(st.shards))
 	var wg sync.WaitGroup
+	var panicked caught
 	for i, sh := range st.shards {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panicked.catch() // a hook's, raised below
 			stats[i], errs[i] = sh.c.Stats(ctx)
 		}()
 	}
 	wg.Wait()
+	panicked.raise()
 	out := map[string]Stats{}
 	var failed []ShardFailure
 	for i, sh := range st.shards {
@@ -428,7 +441,6 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 	}
 	frame := req.Frame()
 	f := getFanCall(ctx, len(st.members))
-	defer putFanCall(f)
 	parts := f.parts
 	for i, sh := range st.members {
 		parts[i].shard = sh.name
@@ -446,13 +458,17 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 			r.workers.run(&f.tasks[i])
 		}
 	}
-	f.wg.Wait()
-	merged, failed := merge(ri, frame, parts)
-	for i := range f.tasks {
-		if sub := f.tasks[i].answered; sub != nil {
-			sub.Release()
-		}
+	f.wg.Wait() // every part has finished: only now may f be pooled or a hook's panic go on
+	if f.panicked.set {
+		f.releaseAnswered()
+		req.Release()
+		p := f.panicked.val
+		putFanCall(f)
+		panic(p)
 	}
+	merged, failed := merge(ri, frame, parts)
+	f.releaseAnswered()
+	putFanCall(f)
 	if len(failed) == len(parts) {
 		req.Release()
 		return wire.Reply{}, &ShardError{Command: req.Verb, Failed: failed}
@@ -467,10 +483,20 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 // fanCall is one fanned-out command, a part per shard, pooled: with a closure, slice and
 // WaitGroup of its own, a COUNT over four shards allocated 14 times.
 type fanCall struct {
-	ctx   context.Context
-	wg    sync.WaitGroup
-	parts []shardReply
-	tasks []fanTask
+	ctx      context.Context
+	wg       sync.WaitGroup
+	parts    []shardReply
+	tasks    []fanTask
+	panicked caught // a hook's panic in a part, raised on the caller once all have finished
+}
+
+// releaseAnswered releases the parts' requests that hold replies (once merged).
+func (f *fanCall) releaseAnswered() {
+	for i := range f.tasks {
+		if sub := f.tasks[i].answered; sub != nil {
+			sub.Release()
+		}
+	}
 }
 
 // fanTask is one shard's part of a fanCall.
@@ -482,8 +508,10 @@ type fanTask struct {
 	answered *wire.Request // sub once it has a reply, released after the merge
 }
 
-// exec runs the part on the caller's goroutine; run, on a worker.
+// exec runs the part on the caller's goroutine; run, on a worker. A hook's panic in either
+// is caught for fanOut to raise on the caller.
 func (t *fanTask) exec() {
+	defer t.f.panicked.catch()
 	p := &t.f.parts[t.i]
 	p.rep, p.err = t.sh.c.cmds.Executor.Exec(t.f.ctx, t.sub)
 	if p.err == nil {
@@ -509,6 +537,7 @@ func getFanCall(ctx context.Context, n int) *fanCall {
 // putFanCall clears f (no reply, context or request kept alive) and pools it.
 func putFanCall(f *fanCall) {
 	f.ctx = nil
+	f.panicked = caught{}
 	clear(f.parts)
 	clear(f.tasks)
 	fanCalls.Put(f)

@@ -87,10 +87,12 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	var mu sync.Mutex
 	var failed []ShardFailure
 	var wg sync.WaitGroup
+	var panicked caught // a batch hook's, raised on the caller once every part has finished
 	for sh, sub := range subs {
 		wg.Add(1)
 		r.workers.run(funcTask(func() {
 			defer wg.Done()
+			defer panicked.catch()
 			if err := sub.x.runBatch(ctx, sub); err != nil {
 				for _, h := range sub.handles {
 					generated.Deliver(h, wire.Reply{}, err) // ignored by handles already answered
@@ -102,6 +104,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 		}))
 	}
 	wg.Wait()
+	panicked.raise()
 
 	for _, fan := range fans {
 		parts := make([]shardReply, len(fan.shards))
