@@ -69,6 +69,10 @@ type slot struct {
 
 // redial is one reconnection attempt of a slot; callers that need the slot wait for done.
 type redial struct {
+	// ctx is the dial's: the Client's dial context with the dial timeout, marked (see
+	// inDialHook) so that a DialHook's calls on this Client are known.
+	ctx     context.Context
+	cancel  context.CancelFunc
 	done    chan struct{}
 	conn    *Conn
 	err     error
@@ -275,6 +279,9 @@ func (c *Client) healthy() *Conn {
 // goes on for the connection's sake, and its outcome alone decides the backoff, so a
 // caller's short deadline never counts against the server.
 func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error) {
+	if ctx.Value(inDialHook{}) == c {
+		return c.fromDialHook(verb)
+	}
 	s.mu.Lock()
 	if old := s.conn.Load(); !old.Closed() {
 		s.mu.Unlock()
@@ -300,6 +307,11 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 		c.dials.Add(1)
 		c.dialMu.Unlock()
 		r = &redial{done: make(chan struct{})}
+		r.ctx, r.cancel = context.WithCancel(context.WithValue(c.dialCtx, inDialHook{}, c))
+		if c.opts.dialTimeout > 0 {
+			r.cancel()
+			r.ctx, r.cancel = context.WithTimeout(context.WithValue(c.dialCtx, inDialHook{}, c), c.opts.dialTimeout)
+		}
 		s.redial = r
 		s.dialing.Store(true)
 		go c.redial(s, r)
@@ -310,6 +322,19 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 	case <-r.done:
 	case <-ctx.Done():
 		return nil, &wire.Error{Command: verb, Msg: "gave up while reconnecting to " + c.ep.display, Err: ctx.Err()}
+	case <-r.ctx.Done():
+		// The redial outlived its dial timeout, or Close cancelled it: a DialHook that does
+		// not return (one calling this Client with a context of its own, say) is waited for
+		// no longer than the dial itself would be.
+		select {
+		case <-r.done:
+		default:
+			if c.closed.Load() {
+				return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb, Msg: "client is closed"}
+			}
+			return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
+				Msg: fmt.Sprintf("reconnecting to %s did not finish within the dial timeout (%v); a DialHook calling this Client must pass on the context it is given", c.ep.display, c.opts.dialTimeout), Err: r.ctx.Err()}
+		}
 	}
 	if r.err != nil {
 		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
@@ -321,7 +346,8 @@ func (c *Client) repair(ctx context.Context, s *slot, verb string) (*Conn, error
 // redial dials a new connection for s and installs it, or sets the slot's backoff.
 func (c *Client) redial(s *slot, r *redial) {
 	defer c.dials.Done()
-	cn, err := c.dialDetached()
+	defer r.cancel()
+	cn, err := c.dialDetached(r.ctx)
 	s.mu.Lock()
 	switch {
 	case err == nil && c.closed.Load():
@@ -356,13 +382,27 @@ func (c *Client) redial(s *slot, r *redial) {
 
 // dialDetached dials for a redial. No caller's goroutine is there to raise a DialHook's
 // panic on, so it becomes the redial's error (logged with the redial's outcome).
-func (c *Client) dialDetached() (cn *Conn, err error) {
+func (c *Client) dialDetached(ctx context.Context) (cn *Conn, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			cn, err = nil, fmt.Errorf("gibson: dial %s: a DialHook panicked: %v", c.ep.display, v)
 		}
 	}()
-	return c.ep.dial(c.dialCtx, c.opts)
+	return c.ep.dial(ctx, c.opts)
+}
+
+// inDialHook marks the context a redial's DialHook is given, with the Client as its value.
+type inDialHook struct{}
+
+// fromDialHook serves a call made by the Client's DialHook, with the context it was given,
+// on a broken connection: such a call never waits for a redial (it may be waiting for the
+// hook that makes it), so it goes to a healthy connection or fails at once.
+func (c *Client) fromDialHook(verb string) (*Conn, error) {
+	if cn := c.healthy(); cn != nil {
+		return cn, nil
+	}
+	return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb,
+		Msg: fmt.Sprintf("called from this Client's DialHook while it reconnects to %s, and no other connection is usable: it would wait for the hook itself; use the net.Conn next returned", c.ep.display)}
 }
 
 // retire closes a replaced connection, or keeps it until Close while an END it carries may

@@ -27,7 +27,13 @@ type Hook interface {
 	// ProcessBatchHook wraps Batch.Exec.
 	ProcessBatchHook(next ProcessBatchFunc) ProcessBatchFunc
 	// DialHook wraps every connection attempt: the first connections, redials, and a Pool's
-	// connections opened on demand.
+	// connections opened on demand. A Client redials on a goroutine of its own: a panic in
+	// the hook there becomes the redial's error (logged), and a call the hook makes on its
+	// own Client with the context it is given never waits for a redial (it might wait for
+	// the hook itself): it runs on another healthy connection or fails at once with
+	// ErrClosed saying why. With a context of its own it waits at most the dial timeout.
+	// The new connection is not the Client's until the hook returns; to talk on it, use
+	// the net.Conn next returned.
 	DialHook(next DialFunc) DialFunc
 }
 
