@@ -51,6 +51,9 @@ type Client struct {
 
 	retiredMu sync.Mutex
 	retired   []*Conn // replaced connections that may still be finishing an END
+
+	logMu        sync.Mutex
+	redialOutage outage // failed redials in a row, for the log's rate limit
 }
 
 // slot is one of the Client's connections and the state of its reconnection.
@@ -133,6 +136,7 @@ func connectClient(ctx context.Context, ep endpoint, o *options, lenient bool) (
 			return nil, err
 		default:
 			dialErr = err
+			c.redialOutage.fail(o.now()) // the owner logs this one; redials that fail too are counted
 			s.conn.Store(deadConn(ep, o, err))
 			s.lastErr = err
 		}
@@ -376,7 +380,7 @@ func (c *Client) redial(s *slot, r *redial) {
 	// Noted before the waiting callers go on: a call that used the new connection returns
 	// after the log says so, and a Close that follows it cannot make a redial that
 	// succeeded look cancelled.
-	c.opts.noteRedial(c.ep.display, err, r.backoff, err != nil && c.dialCtx.Err() != nil)
+	c.opts.noteRedial(&c.redialOutage, &c.logMu, c.ep.display, err, r.backoff, err != nil && c.dialCtx.Err() != nil)
 	close(r.done)
 }
 

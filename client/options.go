@@ -65,6 +65,7 @@ type options struct {
 	replyTimeout   time.Duration
 	writeTimeout   time.Duration
 	closeTimeout   time.Duration
+	now            func() time.Time // the clock of log rate limits; tests replace it
 	observers      // hooks, logger and counters; see hooks.go
 }
 
@@ -81,6 +82,7 @@ func buildOptions(opts []Option) *options {
 		replyTimeout:   DefaultReplyTimeout,
 		writeTimeout:   DefaultWriteTimeout,
 		closeTimeout:   DefaultCloseTimeout,
+		now:            time.Now,
 	}
 	for _, opt := range opts {
 		if opt != nil {

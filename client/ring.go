@@ -88,6 +88,7 @@ type ringShard struct {
 	down       atomic.Bool // failed HeartbeatFailures PINGs in a row
 	fails      int         // PINGs failed in a row; under Ring.mu
 	lastErr    error       // the last PING's error; under Ring.mu
+	outage     outage      // the log's rate limit while down; under Ring.mu
 }
 
 // ringState is an immutable snapshot: every shard, and the hash over those keys may go to.
@@ -137,7 +138,8 @@ func NewRing(ctx context.Context, cfg RingConfig, opts ...Option) (*Ring, error)
 	r.cfg.Shards = nil
 	for _, sh := range shards {
 		if sh.down.Load() {
-			r.o.noteShard(sh.name, sh.addr, false, sh.lastErr, cfg.FailFast)
+			sh.outage.fail(r.o.now())
+			r.o.noteShard(sh.name, sh.addr, shardDown, sh.lastErr, cfg.FailFast, 0)
 		}
 	}
 	r.state.Store(newRingState(shards, cfg.FailFast))
@@ -586,14 +588,21 @@ func (r *Ring) beat() {
 			sh.fails = 0
 			if sh.down.Swap(false) {
 				changed = true
-				r.o.noteShard(sh.name, sh.addr, true, nil, r.cfg.FailFast)
+				r.o.noteShard(sh.name, sh.addr, shardUp, nil, r.cfg.FailFast, sh.outage.end())
 			}
 			continue
 		}
 		sh.fails++
-		if sh.fails >= r.cfg.HeartbeatFailures && !sh.down.Swap(true) {
+		switch {
+		case sh.fails >= r.cfg.HeartbeatFailures && !sh.down.Swap(true):
 			changed = true
-			r.o.noteShard(sh.name, sh.addr, false, errs[i], r.cfg.FailFast)
+			sh.outage = outage{}
+			sh.outage.fail(r.o.now())
+			r.o.noteShard(sh.name, sh.addr, shardDown, errs[i], r.cfg.FailFast, 0)
+		case sh.down.Load():
+			if log, n := sh.outage.fail(r.o.now()); log {
+				r.o.noteShard(sh.name, sh.addr, shardStillDown, errs[i], r.cfg.FailFast, n)
+			}
 		}
 	}
 	if cur := r.state.Load(); changed && cur == st {
