@@ -157,34 +157,13 @@ func (c *Client) runBatch(ctx context.Context, b *Batch) error {
 		return &wire.Error{Kind: wire.ErrClosed, Command: "batch", Msg: "client is closed"}
 	}
 	defer c.leave()
-	s, cn := c.pick()
-	retried := false
-	from := 0
-	for reroutes := 0; ; {
-		if cn.Closed() {
-			var err error
-			if cn, err = c.repair(ctx, s, "batch"); err != nil {
-				return err
-			}
-		}
+	from := 0 // frames before it are answered: a retry sends the rest
+	_, err := c.retry(ctx, "batch", b.readOnly, func(cn *Conn) (status, error) {
 		done, st, err := cn.runFrom(ctx, b, from)
 		from = done
-		switch st {
-		case stOK, stAbandoned:
-			return err
-		case stNotSent:
-			if reroutes < 3 && ctx.Err() == nil {
-				reroutes++
-				continue
-			}
-		case stUnanswered:
-			if b.readOnly && !retried && ctx.Err() == nil {
-				retried = true
-				continue
-			}
-		}
-		return err
-	}
+		return st, err
+	})
+	return err
 }
 
 func (c *Conn) runBatch(ctx context.Context, b *Batch) error {

@@ -157,21 +157,37 @@ func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error
 		return wire.Reply{}, err
 	}
 	defer c.leave()
+	var rep wire.Reply
+	st, err := c.retry(ctx, req.Verb, req.Flags&wire.FlagReadOnly != 0, func(cn *Conn) (status, error) {
+		var st status
+		var err error
+		rep, st, err = cn.roundTrip(ctx, req)
+		return st, err
+	})
+	if st != stOK && st != stAbandoned {
+		req.Release()
+	}
+	return rep, err
+}
+
+// retry is the one retry loop of a Client, for single commands and batches: it runs attempt
+// on the connection pick chooses, repairing it first if broken, and again on another when
+// the rules allow: nothing was written (any command; three times at most), or a read-only
+// request went unanswered when its connection broke (once). It returns the last attempt's
+// status (stFailed when no connection could be had) and error.
+func (c *Client) retry(ctx context.Context, verb string, readOnly bool, attempt func(cn *Conn) (status, error)) (status, error) {
 	s, cn := c.pick()
 	retried := false
 	var firstErr error // the unanswered first attempt of a retried read-only request
 	for reroutes := 0; ; {
 		if cn.Closed() {
 			var err error
-			if cn, err = c.repair(ctx, s, req.Verb); err != nil {
-				req.Release()
-				return wire.Reply{}, err
+			if cn, err = c.repair(ctx, s, verb); err != nil {
+				return stFailed, err
 			}
 		}
-		rep, st, err := cn.roundTrip(ctx, req)
+		st, err := attempt(cn)
 		switch st {
-		case stOK, stAbandoned:
-			return rep, err
 		case stNotSent:
 			// Nothing was written, so any command may go to a new connection; bounded in
 			// case connections keep breaking.
@@ -181,14 +197,13 @@ func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error
 			}
 		case stUnanswered:
 			// The connection is broken now (cn.Closed), so the retry gets a fresh one.
-			if req.Flags&wire.FlagReadOnly != 0 && !retried && ctx.Err() == nil {
+			if readOnly && !retried && ctx.Err() == nil {
 				retried, firstErr = true, err
 				continue
 			}
-			err = bothSilent(req.Verb, firstErr, err)
+			err = bothSilent(verb, firstErr, err)
 		}
-		req.Release()
-		return rep, err
+		return st, err
 	}
 }
 

@@ -19,7 +19,7 @@ type ringFan struct {
 	down   []error // per shard: set when the shard was down (FailFast) and not asked
 }
 
-// runBatch implements batchRunner for a Ring: it splits b per shard by each command's route,
+// runBatch implements batchRunner for a Ring: it splits b per shard as route says,
 // runs every shard's part as one batch on that shard's Client, all concurrently, then merges
 // the fanned-out commands' replies into their handles.
 func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
@@ -43,33 +43,18 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	for i := range b.ends {
 		frame := b.frames[b.start(i):b.ends[i]]
 		h := b.handles[i]
-		ri := routeOf(wire.Opcode(binary.LittleEndian.Uint16(frame[4:])))
+		op := wire.Opcode(binary.LittleEndian.Uint16(frame[4:]))
 		verb := ""
-		if ri != nil {
+		if ri := routeOf(op); ri != nil {
 			verb = ri.verb
 		}
-		if ri == nil || ri.route == wire.RouteNone {
-			generated.Deliver(h, wire.Reply{}, refusal(ri, verb, wire.Opcode(binary.LittleEndian.Uint16(frame[4:]))))
+		ri, sh, err := st.route(op, verb, frame)
+		switch {
+		case err != nil:
+			generated.Deliver(h, wire.Reply{}, err)
 			continue
-		}
-		if ri.keyArg >= 0 {
-			arg, _ := frameArg(frame, ri.keyArg)
-			key, single := arg, ri.route == wire.RouteKey
-			if !single {
-				key, single = prefixTag(arg)
-			}
-			if single {
-				sh, err := st.pick(hashKey(key), verb)
-				if err != nil {
-					generated.Deliver(h, wire.Reply{}, err)
-				} else {
-					add(sh, frame, h, ri)
-				}
-				continue
-			}
-		}
-		if len(st.members) == 0 {
-			generated.Deliver(h, wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: verb, Msg: "ring: no shard is up"})
+		case sh != nil:
+			add(sh, frame, h, ri)
 			continue
 		}
 		fan := &ringFan{i: i, ri: ri, shards: st.members, parts: make([]*generated.ReplyHandle, len(st.members)), down: make([]error, len(st.members))}
