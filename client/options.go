@@ -66,7 +66,7 @@ type options struct {
 	writeTimeout   time.Duration
 	closeTimeout   time.Duration
 	now            func() time.Time // the clock of log rate limits; tests replace it
-	observers      // hooks, logger and counters; see hooks.go
+	observers                       // hooks, logger and counters; see hooks.go
 }
 
 func buildOptions(opts []Option) *options {
