@@ -31,7 +31,8 @@ type Batch struct {
 	opts    *options
 	scratch wire.Request // every command is built in it, then its frame copied to frames
 	frames  []byte
-	ends    []int // end of each queued frame in frames
+	ends    []int       // end of each queued frame in frames
+	args    []wire.Args // where each queued frame's arguments are
 	handles []generated.Handle
 	// readOnly: every queued command is read-only, so a batch whose connection broke
 	// before any reply byte arrived may be sent again.
@@ -81,6 +82,7 @@ func (b *Batch) Queue(req *wire.Request, h generated.Handle) {
 	}
 	b.frames = append(b.frames, frame...)
 	b.ends = append(b.ends, len(b.frames))
+	b.args = append(b.args, req.Args())
 	b.handles = append(b.handles, h)
 	b.readOnly = b.readOnly && req.Flags&wire.FlagReadOnly != 0
 }
@@ -128,7 +130,7 @@ func (b *Batch) Exec(ctx context.Context) error {
 // longer valid.
 func (b *Batch) Reset() {
 	generated.ResetBatch(&b.cmds)
-	b.frames, b.ends = b.frames[:0], b.ends[:0]
+	b.frames, b.ends, b.args = b.frames[:0], b.ends[:0], b.args[:0]
 	clear(b.handles)
 	b.handles = b.handles[:0]
 	b.readOnly, b.ran = true, false

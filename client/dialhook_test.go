@@ -63,9 +63,7 @@ func redialWithHook(t *testing.T, s *gibsontest.Server, c *Client, h *selfCallin
 		}
 	}()
 	finishes(t, "a PING whose redial's DialHook calls the Client", 10*time.Second, done)
-	if h.calls.Load() == 0 {
-		t.Fatal("the DialHook did not run its PING")
-	}
+	waitFor(t, "the DialHook's PING to return", func() bool { return h.calls.Load() > 0 })
 }
 
 // A DialHook calling its own Client with the context it is given, when no other connection is

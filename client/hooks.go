@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -170,7 +169,7 @@ func (c *Cmd) Value() []byte {
 	if c.req == nil {
 		return nil
 	}
-	return argOf(c.Op, c.req.Frame(), false)
+	return valueOf(c.Op, c.req.Frame(), c.req.Args())
 }
 
 // Reply returns the server's reply once next has returned nil, and the zero Reply before
@@ -216,7 +215,7 @@ func (h *hookedExec) Exec(ctx context.Context, req *wire.Request) (wire.Reply, e
 	cmd.Verb, cmd.Op, cmd.Flags = req.Verb, req.Op, req.Flags
 	cmd.Addr, cmd.Network, cmd.Address = h.ep.display, h.ep.network, h.ep.address
 	cmd.req = req
-	key, ok := keyOf(req.Op, req.Frame())
+	key, ok := keyOf(req.Op, req.Frame(), req.Args())
 	cmd.key, cmd.hasKey = append(cmd.key[:0], key...), ok
 	err := h.chain(ctx, cmd)
 	rep, ran, nextErr, live := cmd.reply, cmd.ran, cmd.err, cmd.req
@@ -274,13 +273,13 @@ func (bc *BatchCmds) Verb(i int) string {
 // Key returns the key or prefix of the i-th command, "" if it has none; it allocates the
 // string.
 func (bc *BatchCmds) Key(i int) string {
-	k, _ := keyOf(bc.Op(i), bc.frame(i))
+	k, _ := keyOf(bc.Op(i), bc.frame(i), bc.b.args[i])
 	return string(k)
 }
 
 // Value returns the value argument of the i-th command (SET, MSET), nil if it has none;
 // the bytes are the batch's own, valid until the hook returns.
-func (bc *BatchCmds) Value(i int) []byte { return argOf(bc.Op(i), bc.frame(i), false) }
+func (bc *BatchCmds) Value(i int) []byte { return valueOf(bc.Op(i), bc.frame(i), bc.b.args[i]) }
 
 // ReadOnly reports whether every command of the batch is read-only.
 func (bc *BatchCmds) ReadOnly() bool { return bc.b.readOnly }
@@ -356,39 +355,22 @@ func frameOp(frame []byte) wire.Opcode {
 	return wire.Opcode(frame[4]) | wire.Opcode(frame[5])<<8
 }
 
-// keyOf returns the key or prefix argument of a frame for op, and whether op has one.
-func keyOf(op wire.Opcode, frame []byte) ([]byte, bool) {
+// keyOf returns the key or prefix argument of a request of op, given where its arguments
+// are, and whether op has one.
+func keyOf(op wire.Opcode, frame []byte, args wire.Args) ([]byte, bool) {
 	if op > 255 || argPos[op].key < 0 {
 		return nil, false
 	}
-	return argOf(op, frame, true), true
+	k, _ := args.Arg(frame, int(argPos[op].key))
+	return k, true
 }
 
-// argOf returns the key (key true) or value argument of frame: arguments are separated by
-// single spaces, keys hold none, and the value is the last argument and may.
-func argOf(op wire.Opcode, frame []byte, key bool) []byte {
-	if op > 255 || len(frame) < wire.RequestHeaderSize {
+// valueOf returns the value argument of a request of op (SET, MSET), nil for commands with
+// none.
+func valueOf(op wire.Opcode, frame []byte, args wire.Args) []byte {
+	if op > 255 || argPos[op].value < 0 {
 		return nil
 	}
-	idx := argPos[op].value
-	if key {
-		idx = argPos[op].key
-	}
-	if idx < 0 {
-		return nil
-	}
-	p := frame[wire.RequestHeaderSize:]
-	for range idx {
-		i := bytes.IndexByte(p, wire.Separator)
-		if i < 0 {
-			return nil
-		}
-		p = p[i+1:]
-	}
-	if key {
-		if i := bytes.IndexByte(p, wire.Separator); i >= 0 {
-			p = p[:i]
-		}
-	}
-	return p
+	v, _ := args.Arg(frame, int(argPos[op].value))
+	return v
 }

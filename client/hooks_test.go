@@ -286,7 +286,7 @@ func TestPoolHooksRunOnce(t *testing.T) {
 	}
 }
 
-func TestArgOfFindsKeysAndValues(t *testing.T) {
+func TestKeyAndValueOfRequests(t *testing.T) {
 	for _, tc := range []struct {
 		op         wire.Opcode
 		args       []string
@@ -300,15 +300,15 @@ func TestArgOfFindsKeysAndValues(t *testing.T) {
 		{generated.OpLock, []string{"k", "-1"}, "k", ""},
 		{generated.OpStats, nil, "", ""},
 	} {
-		var args [][]byte
+		req := wire.NewRequest(tc.op, "", 0)
 		for _, a := range tc.args {
-			args = append(args, []byte(a))
+			req.AppendString(a)
 		}
-		frame := wire.AppendRequest(nil, tc.op, args...)
-		key, _ := keyOf(tc.op, frame)
-		if string(key) != tc.key || string(argOf(tc.op, frame, false)) != tc.value {
-			t.Errorf("%v %q: key %q value %q", tc.op, tc.args, key, argOf(tc.op, frame, false))
+		key, _ := keyOf(tc.op, req.Frame(), req.Args())
+		if value := valueOf(tc.op, req.Frame(), req.Args()); string(key) != tc.key || string(value) != tc.value {
+			t.Errorf("%v %q: key %q value %q", tc.op, tc.args, key, value)
 		}
+		req.Release()
 	}
 }
 

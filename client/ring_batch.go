@@ -28,7 +28,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	}
 	st := r.state.Load()
 	subs := map[*ringShard]*Batch{}
-	add := func(sh *ringShard, frame []byte, h generated.Handle, ri *routeInfo) {
+	add := func(sh *ringShard, frame []byte, args wire.Args, h generated.Handle, ri *routeInfo) {
 		sub := subs[sh]
 		if sub == nil {
 			sub = &Batch{x: sh.c.opts.batchRunner(sh.c), opts: b.opts, readOnly: true} // the shard's batch hooks
@@ -36,6 +36,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 		}
 		sub.frames = append(sub.frames, frame...)
 		sub.ends = append(sub.ends, len(sub.frames))
+		sub.args = append(sub.args, args)
 		sub.handles = append(sub.handles, h)
 		sub.readOnly = sub.readOnly && ri.flags&wire.FlagReadOnly != 0
 	}
@@ -48,13 +49,13 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 		if ri := routeOf(op); ri != nil {
 			verb = ri.verb
 		}
-		ri, sh, err := st.route(op, verb, frame)
+		ri, sh, err := st.route(op, verb, frame, b.args[i])
 		switch {
 		case err != nil:
 			generated.Deliver(h, wire.Reply{}, err)
 			continue
 		case sh != nil:
-			add(sh, frame, h, ri)
+			add(sh, frame, b.args[i], h, ri)
 			continue
 		}
 		fan := &ringFan{i: i, ri: ri, shards: st.members, parts: make([]*generated.ReplyHandle, len(st.members)), down: make([]error, len(st.members))}
@@ -64,7 +65,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 				continue
 			}
 			fan.parts[j] = new(generated.ReplyHandle)
-			add(sh, frame, fan.parts[j], ri)
+			add(sh, frame, b.args[i], fan.parts[j], ri)
 		}
 		fans = append(fans, fan)
 	}
@@ -107,7 +108,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 			}
 		}
 		frame := b.frames[b.start(fan.i):b.ends[fan.i]]
-		merged, bad := merge(fan.ri, frame, parts)
+		merged, bad := merge(fan.ri, frame, b.args[fan.i], parts)
 		var err error
 		switch {
 		case len(bad) == len(parts):

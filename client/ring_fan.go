@@ -21,7 +21,7 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 			continue
 		}
 		sub := wire.NewRequest(req.Op, req.Verb, req.Flags)
-		sub.SetFrame(frame)
+		sub.CopyFrame(req)
 		f.tasks[i] = fanTask{f: f, i: i, sh: sh, sub: sub}
 		if i == len(st.members)-1 {
 			f.tasks[i].exec()
@@ -38,7 +38,7 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 		putFanCall(f)
 		panic(p)
 	}
-	merged, failed := merge(ri, frame, parts)
+	merged, failed := merge(ri, frame, req.Args(), parts)
 	f.releaseAnswered()
 	putFanCall(f)
 	if len(failed) == len(parts) {

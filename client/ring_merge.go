@@ -54,34 +54,6 @@ func routeOf(op wire.Opcode) *routeInfo {
 	return bigRoutes[op]
 }
 
-// frameArg returns the n-th argument of a request frame. Only the last argument may hold
-// spaces, so every earlier one ends at the n-th separator.
-func frameArg(frame []byte, n int) (string, bool) {
-	if len(frame) < wire.RequestHeaderSize {
-		return "", false
-	}
-	p := frame[wire.RequestHeaderSize:]
-	for ; n > 0; n-- {
-		i := indexByte(p, wire.Separator)
-		if i < 0 {
-			return "", false
-		}
-		p = p[i+1:]
-	}
-	if i := indexByte(p, wire.Separator); i >= 0 {
-		p = p[:i]
-	}
-	return unsafeString(p), true
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
 
 // hashKey returns the part of key that is hashed: the text between the first '{' and the
 // next '}' when it is not empty (Redis' hash tags), otherwise the whole key.
@@ -116,7 +88,7 @@ type shardReply struct {
 // freshly allocated, and reports the shards that failed, including those whose reply was an
 // error the merge cannot use (a LOCKED or ERR for a count, say). It reuses parts: the
 // caller must not read it afterwards.
-func merge(ri *routeInfo, frame []byte, parts []shardReply) (wire.Reply, []ShardFailure) {
+func merge(ri *routeInfo, frame []byte, args wire.Args, parts []shardReply) (wire.Reply, []ShardFailure) {
 	var failed []ShardFailure
 	ok := parts[:0] // the usable parts, moved to the front in order
 	for _, p := range parts {
@@ -135,8 +107,8 @@ func merge(ri *routeInfo, frame []byte, parts []shardReply) (wire.Reply, []Shard
 	case wire.MergeConcat:
 		limit := -1
 		if ri.limitArg >= 0 {
-			if s, present := frameArg(frame, ri.limitArg); present {
-				if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			if b, present := args.Arg(frame, ri.limitArg); present {
+				if n, err := strconv.Atoi(unsafeString(b)); err == nil && n > 0 {
 					limit = n
 				}
 			}

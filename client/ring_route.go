@@ -14,13 +14,14 @@ import (
 // every shard in the hash (the members, of which there is at least one). It looks at the
 // command's route in the spec and, for a key or a prefix holding a whole {tag}, at that
 // argument; err says why no shard can take it (refused on a Ring, shard down, none up).
-func (st *ringState) route(op wire.Opcode, verb string, frame []byte) (ri *routeInfo, sh *ringShard, err error) {
+func (st *ringState) route(op wire.Opcode, verb string, frame []byte, args wire.Args) (ri *routeInfo, sh *ringShard, err error) {
 	ri = routeOf(op)
 	if ri == nil || ri.route == wire.RouteNone {
 		return ri, nil, refusal(ri, verb, op)
 	}
 	if ri.keyArg >= 0 {
-		arg, _ := frameArg(frame, ri.keyArg)
+		b, _ := args.Arg(frame, ri.keyArg)
+		arg := unsafeString(b) // for the hash only: not kept
 		key, single := arg, ri.route == wire.RouteKey
 		if !single {
 			key, single = prefixTag(arg)
@@ -58,7 +59,7 @@ func (r *Ring) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) 
 		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "ring is closed"}
 	}
 	st := r.state.Load()
-	ri, sh, err := st.route(req.Op, req.Verb, req.Frame())
+	ri, sh, err := st.route(req.Op, req.Verb, req.Frame(), req.Args())
 	switch {
 	case err != nil:
 		req.Release()

@@ -60,6 +60,7 @@ type Request struct {
 
 	frame []byte
 	nargs int
+	args  Args
 	reply Reply
 	data  []byte
 }
@@ -83,6 +84,7 @@ func (r *Request) Reset(op Opcode, verb string, flags Flags) {
 	r.Op, r.Verb, r.Flags = op, verb, flags
 	r.frame = binary.LittleEndian.AppendUint16(append(r.frame[:0], 0, 0, 0, 0), uint16(op))
 	r.nargs = 0
+	r.args = Args{}
 	r.reply = Reply{}
 }
 
@@ -90,6 +92,7 @@ func (r *Request) sep() {
 	if r.nargs > 0 {
 		r.frame = append(r.frame, Separator)
 	}
+	r.args.add(len(r.frame))
 	r.nargs++
 }
 
@@ -122,7 +125,23 @@ func (r *Request) Frame() []byte {
 func (r *Request) SetFrame(frame []byte) {
 	r.frame = append(r.frame[:0], frame...)
 	r.nargs = -1
+	r.args = Args{}
 }
+
+// CopyFrame makes r's frame a copy of src's, with where its arguments are (see Args), for a
+// request sent again elsewhere (a Ring sends one to every shard).
+func (r *Request) CopyFrame(src *Request) {
+	r.SetFrame(src.Frame())
+	r.args = src.args
+}
+
+// Args returns where r's arguments are in its frame, as they were appended; empty after
+// SetFrame.
+func (r *Request) Args() Args { return r.args }
+
+// Arg returns r's i-th argument (from 0, in wire order) and whether it has one. The bytes
+// are r's own, valid until r is reset or released.
+func (r *Request) Arg(i int) ([]byte, bool) { return r.args.Arg(r.frame, i) }
 
 // SetReply stores a copy of rep in the request, so that rep's buffer may be reused.
 func (r *Request) SetReply(rep Reply) {

@@ -78,3 +78,41 @@ func FuzzRequestRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// A request records where its arguments are as they are appended; a value holding spaces
+// is the last argument and runs to the end.
+func TestRequestArgs(t *testing.T) {
+	r := wire.NewRequest(1, "SET", 0)
+	defer r.Release()
+	r.AppendInt(10)
+	r.AppendString("user:1")
+	r.AppendBytes([]byte("a value with spaces"))
+	for i, want := range []string{"10", "user:1", "a value with spaces"} {
+		if got, ok := r.Arg(i); !ok || string(got) != want {
+			t.Errorf("Arg(%d) = %q, %v; want %q", i, got, ok, want)
+		}
+	}
+	if _, ok := r.Arg(3); ok {
+		t.Error("Arg(3) of a 3-argument request is present")
+	}
+	c := wire.NewRequest(1, "SET", 0)
+	defer c.Release()
+	c.CopyFrame(r)
+	if got, ok := c.Arg(1); !ok || string(got) != "user:1" {
+		t.Errorf("a copied frame's Arg(1) = %q, %v", got, ok)
+	}
+	c.SetFrame(r.Frame())
+	if _, ok := c.Arg(0); ok || c.Args().Len() != 0 {
+		t.Error("SetFrame keeps argument positions it cannot know")
+	}
+	e := wire.NewRequest(19, "PING", 0)
+	defer e.Release()
+	if _, ok := e.Arg(0); ok {
+		t.Error("a request with no argument has Arg(0)")
+	}
+	r.Reset(2, "GET", 0)
+	r.AppendString("")
+	if got, ok := r.Arg(0); !ok || len(got) != 0 {
+		t.Errorf("an empty argument: %q, %v", got, ok)
+	}
+}

@@ -1,0 +1,43 @@
+package wire
+
+// Args records where a request's first MaxArgs arguments start in its frame, as they are
+// appended, so that what routes or observes a request (hooks, a Ring, a batch) reads its key,
+// prefix or limit without parsing the frame again. The zero Args holds none.
+type Args struct {
+	start [MaxArgs]uint32
+	n     uint8 // arguments appended, at most 255 counted
+}
+
+// MaxArgs is how many arguments Args records; no Gibson command has more than 3.
+const MaxArgs = 4
+
+func (a *Args) add(at int) {
+	if int(a.n) < MaxArgs {
+		a.start[a.n] = uint32(at)
+	}
+	if a.n < 255 {
+		a.n++
+	}
+}
+
+// Len returns the number of arguments recorded (appended, up to 255).
+func (a Args) Len() int { return int(a.n) }
+
+// Arg returns the i-th argument of frame, the frame a was recorded for, and whether it
+// has one (i below MaxArgs and Len). An argument ends where the next begins, less its
+// separator; the last, which alone may hold spaces (a value), at the end of the frame.
+func (a Args) Arg(frame []byte, i int) ([]byte, bool) {
+	if i < 0 || i >= int(a.n) || i >= MaxArgs {
+		return nil, false
+	}
+	from, to := int(a.start[i]), len(frame)
+	if i+1 < int(a.n) && i+1 < MaxArgs {
+		to = int(a.start[i+1]) - 1
+	} else if i+1 < int(a.n) {
+		return nil, false // the next start was not recorded
+	}
+	if from > to || to > len(frame) {
+		return nil, false
+	}
+	return frame[from:to], true
+}
