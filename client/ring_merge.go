@@ -54,7 +54,6 @@ func routeOf(op wire.Opcode) *routeInfo {
 	return bigRoutes[op]
 }
 
-
 // hashKey returns the part of key that is hashed: the text between the first '{' and the
 // next '}' when it is not empty (Redis' hash tags), otherwise the whole key.
 func hashKey(key string) string {
