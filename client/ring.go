@@ -40,6 +40,15 @@ type RingConfig struct {
 	// commands report it in an ErrPartial error. Pick it when a key must never change server
 	// while a caller relies on its state there (a LOCK held across calls, a counter).
 	FailFast bool
+	// Segment, when set (":" say), places keys by segment: a key holding Segment is hashed by
+	// its text up to and including the first Segment ("user:" for "user:1"), or by a {tag}
+	// inside that part, and a prefix command whose prefix holds Segment ("MGET user:") goes
+	// to that segment's shard alone, which answers it exactly as one server would: in its
+	// order, with its limit. Keys without Segment are placed as without it ({tag}, or the
+	// whole key). Pick it when prefixes are queried as a unit; its cost is that a segment,
+	// however hot or large, lives on one shard. Every process sharing the shards must use
+	// the same Segment. Empty (the default): keys are placed by {tag} or whole.
+	Segment string
 }
 
 // Ring runs the typed Gibson commands over several servers (shards), each reached through its
@@ -89,11 +98,12 @@ type ringState struct {
 	byName  map[string]*ringShard
 	members []*ringShard // the shards in the hash, by name: the targets of fanned-out commands
 	hash    *rendezvous.Rendezvous
+	sep     string // RingConfig.Segment
 }
 
-func newRingState(shards []*ringShard, failFast bool) *ringState {
+func newRingState(shards []*ringShard, failFast bool, sep string) *ringState {
 	sort.Slice(shards, func(i, j int) bool { return shards[i].name < shards[j].name })
-	st := &ringState{shards: shards, byName: make(map[string]*ringShard, len(shards))}
+	st := &ringState{shards: shards, byName: make(map[string]*ringShard, len(shards)), sep: sep}
 	var names []string
 	for _, sh := range shards {
 		st.byName[sh.name] = sh
@@ -134,7 +144,7 @@ func NewRing(ctx context.Context, cfg RingConfig, opts ...Option) (*Ring, error)
 			r.o.noteShard(sh.name, sh.addr, shardDown, sh.lastErr, cfg.FailFast, 0)
 		}
 	}
-	r.state.Store(newRingState(shards, cfg.FailFast))
+	r.state.Store(newRingState(shards, cfg.FailFast, cfg.Segment))
 	go r.heartbeat()
 	return r, nil
 }
@@ -142,7 +152,7 @@ func NewRing(ctx context.Context, cfg RingConfig, opts ...Option) (*Ring, error)
 // ShardFor returns the name of the shard key lives on now (the shard of its {tag}, when it
 // has one), or "" when no shard is in the hash. It allocates nothing.
 func (r *Ring) ShardFor(key string) string {
-	return r.state.Load().hash.Lookup(hashKey(key))
+	return r.state.Load().hash.Lookup(hashKey(key, r.cfg.Segment))
 }
 
 // ShardInfo describes one shard of a Ring, as Shards reports it.

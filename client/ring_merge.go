@@ -3,7 +3,6 @@ package client
 import (
 	"encoding/binary"
 	"strconv"
-	"strings"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
@@ -52,28 +51,6 @@ func routeOf(op wire.Opcode) *routeInfo {
 		return smallRoutes[op]
 	}
 	return bigRoutes[op]
-}
-
-// hashKey returns the part of key that is hashed: the text between the first '{' and the
-// next '}' when it is not empty (Redis' hash tags), otherwise the whole key.
-func hashKey(key string) string {
-	if s := strings.IndexByte(key, '{'); s >= 0 {
-		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
-			return key[s+1 : s+1+e]
-		}
-	}
-	return key
-}
-
-// prefixTag reports the hash tag every key under prefix shares: the prefix holds a whole,
-// non-empty {tag}, and hashKey of any key starting with it finds that same tag.
-func prefixTag(prefix string) (string, bool) {
-	if s := strings.IndexByte(prefix, '{'); s >= 0 {
-		if e := strings.IndexByte(prefix[s+1:], '}'); e > 0 {
-			return prefix[s+1 : s+1+e], true
-		}
-	}
-	return "", false
 }
 
 // shardReply is one shard's part of a fanned-out command: its reply, or why it has none.

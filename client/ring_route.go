@@ -22,12 +22,15 @@ func (st *ringState) route(op wire.Opcode, verb string, frame []byte, args wire.
 	if ri.keyArg >= 0 {
 		b, _ := args.Arg(frame, ri.keyArg)
 		arg := unsafeString(b) // for the hash only: not kept
-		key, single := arg, ri.route == wire.RouteKey
-		if !single {
-			key, single = prefixTag(arg)
+		var hk string
+		single := ri.route == wire.RouteKey
+		if single {
+			hk = hashKey(arg, st.sep)
+		} else {
+			hk, single = prefixKey(arg, st.sep)
 		}
 		if single {
-			sh, err = st.pick(hashKey(key), verb)
+			sh, err = st.pick(hk, verb)
 			return ri, sh, err
 		}
 	}

@@ -108,7 +108,7 @@ func (r *Ring) SetShards(shards map[string]string) error {
 	if err != nil {
 		return err
 	}
-	r.state.Store(newRingState(next, r.cfg.FailFast))
+	r.state.Store(newRingState(next, r.cfg.FailFast, r.cfg.Segment))
 	for _, sh := range cur.shards {
 		if !slices.Contains(next, sh) {
 			sh.c.Close()
@@ -178,9 +178,9 @@ func (r *Ring) beat() {
 		}
 	}
 	if cur := r.state.Load(); changed && cur == st {
-		r.state.Store(newRingState(slices.Clone(st.shards), r.cfg.FailFast))
+		r.state.Store(newRingState(slices.Clone(st.shards), r.cfg.FailFast, r.cfg.Segment))
 	} else if changed {
 		// SetShards ran meanwhile: rebuild its set with the new verdicts.
-		r.state.Store(newRingState(slices.Clone(cur.shards), r.cfg.FailFast))
+		r.state.Store(newRingState(slices.Clone(cur.shards), r.cfg.FailFast, r.cfg.Segment))
 	}
 }

@@ -144,7 +144,7 @@ func TestRingHashTags(t *testing.T) {
 			t.Errorf("ShardFor(%q) = %s, want %s (the shard of tag 42)", k, got, home)
 		}
 	}
-	if hashKey("a{}b") != "a{}b" || hashKey("a{b") != "a{b" {
+	if hashKey("a{}b", "") != "a{}b" || hashKey("a{b", "") != "a{b" {
 		t.Error("an empty or unclosed tag must hash the whole key")
 	}
 	for i := range 20 {

@@ -27,7 +27,7 @@ keys once (a second LOCK of a key would only be refused). Without an address it 
 embedded server in-process.
 
 Server (as gibson):
-  --addr ADDRESS, -h HOST, -p PORT, -s/-u PATH, --config FILE
+  --addr ADDRESS, -h HOST, -p PORT, -s/-u PATH, --config FILE, --segment SEP
   --embedded            an embedded in-process server (the default without an address)
 
 Load:
@@ -161,7 +161,7 @@ func (a *app) runBench(args []string, stdout, stderr io.Writer) int {
 	if cfg.size > cfg.lim.MaxValueSize {
 		return fail(2, "-d %s is over the server's max_value_size %s: raise --max-value-size (or pass --config) for a server that allows it", valueSize.String(), maxValue.String())
 	}
-	cfg.addr = given
+	cfg.addr, cfg.segment = given, af.segment
 	if (cfg.raw || cfg.compare) && len(shardAddrs(given)) > 1 {
 		return fail(2, "--raw and --compare measure one server, and --addr names %d; give one address, or leave --raw and --compare out to measure the client over the Ring", len(shardAddrs(given)))
 	}

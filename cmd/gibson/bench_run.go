@@ -16,6 +16,7 @@ import (
 // benchConfig is one gibson bench run.
 type benchConfig struct {
 	addr     string
+	segment  string // --segment, for a Ring
 	embedded bool
 	callers  int
 	requests int

@@ -64,6 +64,7 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // and -s, gibson-cli's -a and -u, and --addr for every address form.
 func addAddrFlags(fs *flag.FlagSet, f *addrFlags) {
 	fs.Var(addrList{&f.addr}, "addr", "")
+	fs.StringVar(&f.segment, "segment", "", "")
 	fs.StringVar(&f.host, "h", "", "")
 	fs.StringVar(&f.host, "a", "", "")
 	fs.StringVar(&f.host, "address", "", "")
@@ -94,6 +95,8 @@ Server:
   --addr ADDRESS        unix:///path, /path.sock, host:port or tcp://host:port; several
                         (--addr a,b,c or the flag repeated) shard keys over them (a Ring;
                         gibson shard KEY prints a key's server, :shards their health)
+  --segment SEP         with several addresses: place a key by its text up to the first
+                        SEP (user: for user:1 with SEP :), so MGET user: asks one shard
   -h, --address HOST    TCP host (default 127.0.0.1); -a HOST too, as gibson-cli spells it
   -p, --port PORT       TCP port (default 10128)
   -s, -u, --unix PATH   unix socket path (-u also takes any ADDRESS form)
@@ -271,7 +274,7 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 
 	// gibson shard KEY: which server of --addr a,b,c holds KEY.
 	if len(words) > 0 && strings.EqualFold(words[0], "shard") {
-		return a.shardCommand(words[1:], given, lim, connectTimeout, stdout, stderr)
+		return a.shardCommand(words[1:], given, o.af.segment, lim, connectTimeout, stdout, stderr)
 	}
 	// Check a one-shot command before connecting: a typo should not start a server.
 	var oneShot request
@@ -292,7 +295,7 @@ func (a *app) runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 	}
 
 	ctx := context.Background()
-	do := dialOptions{warn: stderr, timeout: connectTimeout, maxKeySize: lim.MaxKeySize, maxValueSize: lim.MaxValueSize, maxRequestSize: int(srvCfg.MaxRequestSize)}
+	do := dialOptions{warn: stderr, segment: o.af.segment, timeout: connectTimeout, maxKeySize: lim.MaxKeySize, maxValueSize: lim.MaxValueSize, maxRequestSize: int(srvCfg.MaxRequestSize)}
 	interactive := len(words) == 0 && a.isTerminal(stdin)
 	tg, err := a.connect(ctx, connectRequest{given: given, embedded: o.embedded, fallback: interactive, cfg: srvCfg}, do, stderr)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 // form; -h, -p and -s are redis-cli's, -a and -u those of the C client's gibson-cli.
 type addrFlags struct {
 	addr    string
+	segment string // --segment: a Ring places keys by their first segment
 	unix    string
 	host    string
 	port    int

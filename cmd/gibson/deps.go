@@ -14,6 +14,7 @@ import (
 // dialOptions are the client options the CLI passes on.
 type dialOptions struct {
 	warn           io.Writer // told of Ring shards down at start; nil: nobody
+	segment        string    // a Ring's RingConfig.Segment
 	timeout        time.Duration
 	maxKeySize     int
 	maxValueSize   int
@@ -27,7 +28,7 @@ func dialConn(ctx context.Context, address string, o dialOptions) (conn, error) 
 		client.WithMaxValueSize(o.maxValueSize),
 		client.WithMaxRequestSize(o.maxRequestSize)}
 	if strings.Contains(address, ",") {
-		r, err := ringOf(ctx, address, o.warn, append(opts, client.WithPoolSize(1))...)
+		r, err := ringOf(ctx, address, o.segment, o.warn, append(opts, client.WithPoolSize(1))...)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +88,7 @@ func dialBenchClient(ctx context.Context, cfg benchConfig, warn io.Writer) (benc
 		client.WithMaxKeySize(cfg.lim.MaxKeySize), client.WithMaxValueSize(cfg.lim.MaxValueSize),
 		client.WithMaxRequestSize(max(client.DefaultMaxRequestSize, cfg.lim.MaxKeySize+cfg.lim.MaxValueSize+64))}
 	if strings.Contains(cfg.addr, ",") {
-		return ringOf(ctx, cfg.addr, warn, opts...)
+		return ringOf(ctx, cfg.addr, cfg.segment, warn, opts...)
 	}
 	return client.Dial(ctx, cfg.addr, opts...)
 }

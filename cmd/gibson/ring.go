@@ -58,12 +58,12 @@ func checkAddrs(s string) error {
 // keys the same way in every process, whatever its order. A shard that cannot be reached
 // starts down (its keys go to the others) and is named on warn (nil: not named); it fails only when none
 // answers.
-func ringOf(ctx context.Context, list string, warn io.Writer, opts ...client.Option) (*client.Ring, error) {
+func ringOf(ctx context.Context, list, segment string, warn io.Writer, opts ...client.Option) (*client.Ring, error) {
 	shards := map[string]string{}
 	for _, a := range shardAddrs(list) {
 		shards[a] = a
 	}
-	r, err := client.NewRing(ctx, client.RingConfig{Shards: shards}, opts...)
+	r, err := client.NewRing(ctx, client.RingConfig{Shards: shards, Segment: segment}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func writeShards(out io.Writer, c conn, address string) {
 }
 
 // shardCommand is gibson shard KEY: it prints the address of the server KEY lives on.
-func (a *app) shardCommand(words []string, given string, lim wire.Limits, timeout time.Duration, stdout, stderr io.Writer) int {
+func (a *app) shardCommand(words []string, given, segment string, lim wire.Limits, timeout time.Duration, stdout, stderr io.Writer) int {
 	if len(words) != 1 {
 		fmt.Fprintln(stderr, "gibson: shard takes one key, e.g. gibson --addr a:10128,b:10128 shard user:1")
 		return 2
@@ -116,7 +116,7 @@ func (a *app) shardCommand(words []string, given string, lim wire.Limits, timeou
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	r, err := ringOf(ctx, given, stderr, client.WithDialTimeout(timeout), client.WithPoolSize(1))
+	r, err := ringOf(ctx, given, segment, stderr, client.WithDialTimeout(timeout), client.WithPoolSize(1))
 	if err != nil {
 		fmt.Fprintln(stderr, errorText(err))
 		return 1

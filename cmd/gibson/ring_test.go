@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -47,6 +48,28 @@ func TestCLIRing(t *testing.T) {
 	if r := a.runPiped("", "--addr", s1.Addr()+",nonsense://x", "ping"); r.code != 2 {
 		t.Fatalf("a bad address in the list: %+v", r)
 	}
+	// --segment: a segment's keys live on one server, and a prefix command on it asks that
+	// server alone.
+	for i := range 10 {
+		if r := a.runPiped("", "--addr", list, "--segment", ":", "set", "0", fmt.Sprint("seg:", i), "v"); r.code != 0 {
+			t.Fatalf("set with --segment: %+v", r)
+		}
+	}
+	home := ""
+	for _, s := range []*gibsontest.Server{s1, s2, s3} {
+		if n := len(s.Keys("seg:")); n == 10 {
+			home = s.Addr()
+		} else if n != 0 {
+			t.Fatalf("--segment : spread seg: keys: %d on %s", n, s.Addr())
+		}
+	}
+	if r := a.runPiped("", "--addr", list, "--segment", ":", "shard", "seg:anything"); strings.TrimSpace(r.stdout) != home {
+		t.Fatalf("shard with --segment: %+v; want %s", r, home)
+	}
+	if r := a.runPiped("", "--addr", list, "--segment", ":", "count", "seg:"); r.code != 0 || strings.TrimSpace(r.stdout) != "10" {
+		t.Fatalf("count seg: with --segment: %+v", r)
+	}
+
 	// A shard down at start: the others serve, the down one is named on stderr.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
