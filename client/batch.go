@@ -39,6 +39,9 @@ type Batch struct {
 	readOnly bool
 	ran      bool
 	chunks   []*call // the chunks of the run under way
+	// kept are the chunks whose replies were delivered: a ValueHandle reads its value where
+	// the chunk received it, so they are recycled only by Reset.
+	kept []*call
 }
 
 // batchRunner runs the frames of b from its from-th on, delivering replies to its handles.
@@ -134,6 +137,11 @@ func (b *Batch) Reset() {
 	clear(b.handles)
 	b.handles = b.handles[:0]
 	b.readOnly, b.ran = true, false
+	for i, cl := range b.kept {
+		putCall(cl)
+		b.kept[i] = nil
+	}
+	b.kept = b.kept[:0]
 }
 
 // start returns the offset in frames of the i-th frame.
@@ -224,12 +232,12 @@ func (c *Conn) runFrom(ctx context.Context, b *Batch, from int) (done int, st st
 		if st, err = c.await(ctx, cl); err == nil {
 			b.deliverKept(done, cl)
 			done += cl.want
-			putCall(cl)
+			b.kept = append(b.kept, cl)
 		} else if st != stAbandoned {
 			// The replies that did arrive before the connection broke are answers.
 			b.deliverKept(done, cl)
 			done += len(cl.metas)
-			putCall(cl)
+			b.kept = append(b.kept, cl)
 		}
 	}
 	if err == nil && qerr != nil {

@@ -39,9 +39,10 @@ func emitBatch(f *jen.File, s *Spec) {
 
 	f.Comment("Deliver completes h with its reply, or with err when err is not nil (the reply is then")
 	f.Comment("ignored, except by typed handles when err matches wire.ErrPartial: they decode the reply,")
-	f.Comment("what the shards that answered sent, and keep err). rep.Data need stay valid only during")
-	f.Comment("the call: the handle decodes and copies it at once. A handle keeps its first completion;")
-	f.Comment("later ones are ignored.")
+	f.Comment("what the shards that answered sent, and keep err). rep.Data must stay valid and unchanged")
+	f.Comment("until the batch is reset: a ValueHandle keeps it and decodes it when read (the other")
+	f.Comment("handles copy what they need at once). A handle keeps its first completion; later ones are")
+	f.Comment("ignored.")
 	f.Func().Id("Deliver").Params(jen.Id("h").Id("Handle"), jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
 		jen.Id("h").Dot("deliver").Call(jen.Id("rep"), jen.Err()),
 	)
@@ -184,6 +185,10 @@ func batchKinds(s *Spec) []wire.ReplyKind {
 }
 
 func emitHandle(f *jen.File, k wire.ReplyKind, methods []string) {
+	if k == wire.ReplyValue {
+		emitValueHandle(f, methods)
+		return
+	}
 	name := handleNames[k]
 	typ, zero := result(k)
 	recv := jen.Id("h").Op("*").Id(name)

@@ -26,9 +26,10 @@ type Handle interface {
 
 // Deliver completes h with its reply, or with err when err is not nil (the reply is then
 // ignored, except by typed handles when err matches wire.ErrPartial: they decode the reply,
-// what the shards that answered sent, and keep err). rep.Data need stay valid only during
-// the call: the handle decodes and copies it at once. A handle keeps its first completion;
-// later ones are ignored.
+// what the shards that answered sent, and keep err). rep.Data must stay valid and unchanged
+// until the batch is reset: a ValueHandle keeps it and decodes it when read (the other
+// handles copy what they need at once). A handle keeps its first completion; later ones are
+// ignored.
 func Deliver(h Handle, rep wire.Reply, err error) {
 	h.deliver(rep, err)
 }
@@ -75,10 +76,14 @@ func (h *StoredHandle) Err() error {
 // ValueHandle is the pending result of a batched command with a value reply, as returned by
 // BatchCommands.Get. It is valid until the batch is reset.
 type ValueHandle struct {
-	verb string
-	done bool
-	err  error
-	res  []byte
+	verb   string
+	done   bool
+	err    error  // the reply's error code, the batch's failure, or ErrPartial
+	raw    []byte // the value as received, in the batch's buffers
+	enc    wire.Encoding
+	res    []byte // Result's copy, once made
+	decErr error
+	copied bool
 }
 
 func (h *ValueHandle) deliver(rep wire.Reply, err error) {
@@ -90,20 +95,48 @@ func (h *ValueHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res, h.err = decodeValue(h.verb, rep)
-	if h.err == nil {
-		h.err = err
+	if rep.Code != wire.CodeVal {
+		h.err = wire.ReplyError(h.verb, rep)
+		return
 	}
+	h.raw, h.enc, h.err = rep.Data, rep.Encoding, err
 }
 
-// Result returns what the typed method returns for the command's reply. Before the batch has
-// run it returns an error matching wire.ErrInvalidArgument, unless the command was refused
-// when queued.
+// Result returns what the typed method returns for the command's reply: the value in a
+// slice of its own (numbers as decimal text). Before the batch has run it returns an error
+// matching wire.ErrInvalidArgument, unless the command was refused when queued.
 func (h *ValueHandle) Result() ([]byte, error) {
 	if !h.done {
 		return nil, notRun(h.verb)
 	}
+	if h.raw == nil && h.err != nil {
+		return nil, h.err
+	}
+	if !h.copied {
+		h.res, h.decErr = wire.AppendValue(nil, h.enc, h.raw)
+		h.copied = true
+	}
+	if h.decErr != nil {
+		return nil, h.decErr
+	}
 	return h.res, h.err
+}
+
+// AppendTo appends the value Result returns to dst and returns the extended buffer, with
+// Result's error (dst unchanged when there is no value). It allocates nothing when dst has
+// room: pick it to read many values through one reused buffer; pick Result to keep a value.
+func (h *ValueHandle) AppendTo(dst []byte) ([]byte, error) {
+	if !h.done {
+		return dst, notRun(h.verb)
+	}
+	if h.raw == nil && h.err != nil {
+		return dst, h.err
+	}
+	out, err := wire.AppendValue(dst, h.enc, h.raw)
+	if err != nil {
+		return dst, err
+	}
+	return out, h.err
 }
 
 // FoundHandle is the pending result of a batched command with a found reply, as returned by the
