@@ -91,6 +91,9 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	}
 	wg.Wait()
 	panicked.raise()
+	for _, sub := range subs {
+		b.kept = append(b.kept, sub.kept...) // the handles read from them: recycled by b's Reset
+	}
 
 	for _, fan := range fans {
 		parts := make([]shardReply, len(fan.shards))
