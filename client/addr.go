@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gogibson/gogibson/internal/addr"
 	"github.com/gogibson/gogibson/wire"
@@ -32,7 +31,7 @@ func (ep endpoint) dial(ctx context.Context, o *options) (*Conn, error) {
 	}
 	nc, err := o.dialer(ctx, ep.network, ep.address)
 	if err != nil {
-		return nil, fmt.Errorf("gibson: dial %s: %w", ep.display, err)
+		return nil, &wire.Error{Msg: "dial " + ep.display, Err: err}
 	}
 	return newConn(nc, ep, o), nil
 }

@@ -404,7 +404,7 @@ func (c *Client) redial(s *slot, r *redial) {
 func (c *Client) dialDetached(ctx context.Context) (cn *Conn, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			cn, err = nil, fmt.Errorf("gibson: dial %s: a DialHook panicked: %v", c.ep.display, v)
+			cn, err = nil, &wire.Error{Msg: fmt.Sprintf("dial %s: a DialHook panicked: %v", c.ep.display, v)}
 		}
 	}()
 	return c.ep.dial(ctx, c.opts)

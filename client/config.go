@@ -2,11 +2,11 @@ package client
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"strings"
 
 	"github.com/gogibson/gogibson/internal/size"
+	"github.com/gogibson/gogibson/wire"
 )
 
 // LimitsFromConfig reads the size limits of a Gibson server from its configuration file
@@ -31,7 +31,7 @@ import (
 func LimitsFromConfig(path string) ([]Option, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("gibson: server config: %w", err)
+		return nil, &wire.Error{Msg: "server config", Err: err}
 	}
 	defer f.Close()
 	limits := map[string]int64{
@@ -51,19 +51,19 @@ func LimitsFromConfig(path string) ([]Option, error) {
 			continue
 		}
 		if len(fields) < 2 || strings.HasPrefix(fields[1], "#") {
-			return nil, fmt.Errorf("gibson: %s:%d: %s has no value", path, line, name)
+			return nil, wire.Errorf(wire.ErrInvalidArgument, "", "%s:%d: %s has no value", path, line, name)
 		}
 		n, err := size.Parse(fields[1])
 		if err != nil {
-			return nil, fmt.Errorf("gibson: %s:%d: %s: %v", path, line, name, err)
+			return nil, wire.Errorf(wire.ErrInvalidArgument, "", "%s:%d: %s: %v", path, line, name, err)
 		}
 		if n < minimum[name] || n > int64(^uint(0)>>1) {
-			return nil, fmt.Errorf("gibson: %s:%d: %s %s is out of range (at least %d)", path, line, name, fields[1], minimum[name])
+			return nil, wire.Errorf(wire.ErrInvalidArgument, "", "%s:%d: %s %s is out of range (at least %d)", path, line, name, fields[1], minimum[name])
 		}
 		limits[name] = n
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("gibson: %s: %w", path, err)
+		return nil, &wire.Error{Msg: path, Err: err}
 	}
 	return []Option{
 		WithMaxKeySize(int(limits["max_key_size"])),

@@ -35,7 +35,7 @@ func (r *Ring) dialShards(ctx context.Context, m map[string]string, cur *ringSta
 		}
 		ep, err := parseEndpoint(addr)
 		if err != nil {
-			return nil, fmt.Errorf("gibson: ring: shard %s: %w", name, err)
+			return nil, &wire.Error{Kind: wire.ErrInvalidArgument, Msg: "ring: shard " + name, Err: err}
 		}
 		sh := &ringShard{name: name, addr: addr}
 		dialled, eps = append(dialled, sh), append(eps, ep)
@@ -77,9 +77,9 @@ func (r *Ring) dialShards(ctx context.Context, m map[string]string, cur *ringSta
 		}
 	}
 	if len(failed) == 1 {
-		return nil, fmt.Errorf("gibson: ring: shard %s (%s): %w", failed[0].Shard, m[failed[0].Shard], failed[0].Err)
+		return nil, &wire.Error{Msg: fmt.Sprintf("ring: shard %s (%s)", failed[0].Shard, m[failed[0].Shard]), Err: failed[0].Err}
 	}
-	return nil, fmt.Errorf("gibson: ring: %w", &ShardError{Command: "dial", Failed: failed, Answered: len(out) - len(failed)})
+	return nil, &wire.Error{Msg: "ring", Err: &ShardError{Command: "dial", Failed: failed, Answered: len(out) - len(failed)}}
 }
 
 func sortedNames(m map[string]string) []string {

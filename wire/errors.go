@@ -56,7 +56,7 @@ func (e *Error) Error() string {
 	b.WriteString(e.Msg)
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "gibson: ")) // a cause of ours says it once
 	}
 	return b.String()
 }
