@@ -1,5 +1,7 @@
 package wire
 
+import "bytes"
+
 // Args records where a request's first MaxArgs arguments start in its frame, as they are
 // appended, so that what routes or observes a request (hooks, a Ring, a batch) reads its key,
 // prefix or limit without parsing the frame again. The zero Args holds none.
@@ -40,4 +42,27 @@ func (a Args) Arg(frame []byte, i int) ([]byte, bool) {
 		return nil, false
 	}
 	return frame[from:to], true
+}
+
+// SplitArgs appends to dst the n arguments of a request payload (after the opcode) as the
+// server reads them (docs/protocol.md §2.4): each ends at the next SP, except that with two
+// or more the last takes the rest (a value, a field, a limit); a lone argument ends at the
+// first SP (what follows is ignored). Arguments missing from payload are left out. The
+// slices alias payload. A proxy re-sends what it received this way.
+func SplitArgs(dst [][]byte, payload []byte, n int) [][]byte {
+	for i := 0; i < n; i++ {
+		if i == n-1 && n > 1 {
+			return append(dst, payload)
+		}
+		sp := bytes.IndexByte(payload, Separator)
+		if sp < 0 {
+			return append(dst, payload)
+		}
+		dst = append(dst, payload[:sp])
+		if i == n-1 {
+			return dst
+		}
+		payload = payload[sp+1:]
+	}
+	return dst
 }

@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/gogibson/gogibson/wire"
@@ -114,5 +115,31 @@ func TestRequestArgs(t *testing.T) {
 	r.AppendString("")
 	if got, ok := r.Arg(0); !ok || len(got) != 0 {
 		t.Errorf("an empty argument: %q, %v", got, ok)
+	}
+}
+
+// A payload received whole is split as the server reads it.
+func TestSplitArgs(t *testing.T) {
+	for _, tc := range []struct {
+		payload string
+		n       int
+		want    []string
+	}{
+		{"foo", 1, []string{"foo"}},
+		{"foo bar", 1, []string{"foo"}}, // shape A: what follows the key is ignored
+		{"k some value", 2, []string{"k", "some value"}},
+		{"p:", 2, []string{"p:"}}, // MGET without a limit
+		{"10 key a value", 3, []string{"10", "key", "a value"}},
+		{"0 key", 3, []string{"0", "key"}},
+		{"", 1, []string{""}},
+		{"", 0, nil},
+	} {
+		var got []string
+		for _, a := range wire.SplitArgs(nil, []byte(tc.payload), tc.n) {
+			got = append(got, string(a))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) || len(got) != len(tc.want) {
+			t.Errorf("%q with %d arguments: %q, want %q", tc.payload, tc.n, got, tc.want)
+		}
 	}
 }

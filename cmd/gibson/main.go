@@ -1,6 +1,6 @@
 // Command gibson is the Gibson command-line tool: one-shot commands, a REPL and scripts
 // (gibson [flags] [verb args…]), a standalone embedded server (gibson serve) and a load
-// generator (gibson bench).
+// generator (gibson bench) and a proxy in front of several servers (gibson proxy).
 package main
 
 import (
@@ -15,6 +15,8 @@ func main() {
 			os.Exit(runServe(args[1:], os.Stdout, os.Stderr))
 		case "bench":
 			os.Exit(runBench(args[1:], os.Stdout, os.Stderr))
+		case "proxy":
+			os.Exit(runProxy(args[1:], os.Stdout, os.Stderr))
 		}
 	}
 	os.Exit(runCLI(args, os.Stdin, os.Stdout, os.Stderr))

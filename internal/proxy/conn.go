@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/wire"
+)
+
+// conn is one client connection. It reads the requests the client has pipelined (all that
+// have arrived, up to MaxInFlight), runs them as one batch, writes their replies in order,
+// and reads on: each server sees the client's requests in the order sent, and a client that
+// does not read its replies stops being read.
+type conn struct {
+	p  *Proxy
+	nc net.Conn
+}
+
+func newConn(p *Proxy, nc net.Conn) *conn { return &conn{p: p, nc: nc} }
+
+// item is one request of a batch: its handle, or a reply made by the proxy (PING).
+type item struct {
+	h     *generated.ReplyHandle
+	local []byte
+}
+
+// how a burst of requests ends.
+type ending int
+
+const (
+	more      ending = iota // the connection goes on
+	gone                    // the client left, or a read failed
+	silently                // a bad frame: close with no reply (docs/protocol.md §6.2)
+	afterEnd                // END: reply OK, then close
+)
+
+var errBadFrame = errors.New("bad frame")
+
+func (c *conn) serve() {
+	defer c.p.forget(c)
+	defer c.nc.Close()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	b := c.p.cfg.Batch()
+	var items []item
+	var args [][]byte
+	var frame []byte
+	for {
+		b.Reset()
+		items = items[:0]
+		end := more
+		for len(items) < c.p.cfg.MaxInFlight && end == more {
+			if len(items) > 0 && !frameReady(br) {
+				break // the burst is over: run it
+			}
+			var err error
+			if frame, err = readFrame(br, frame, c.p.cfg.MaxRequestSize); err != nil {
+				end = gone
+				if errors.Is(err, errBadFrame) {
+					end = silently
+				}
+				break
+			}
+			op := wire.Opcode(binary.LittleEndian.Uint16(frame))
+			cmd := generated.ByOpcode(op)
+			switch {
+			case cmd == nil:
+				end = silently // an unknown opcode closes without a reply
+			case op == generated.OpEnd:
+				end = afterEnd
+			case op == generated.OpPing:
+				items = append(items, item{local: c.p.ping()})
+			default:
+				args = wire.SplitArgs(args[:0], frame[2:], len(cmd.Args))
+				items = append(items, item{h: b.Do(op, args...)})
+			}
+		}
+		if len(items) > 0 {
+			ctx, cancel := context.WithTimeout(c.p.ctx, c.p.cfg.RequestTimeout)
+			b.Exec(ctx) // each handle holds its own outcome
+			cancel()
+		}
+		for _, it := range items {
+			bw.Write(replyOf(it))
+		}
+		c.p.requests.Add(int64(len(items)))
+		switch end {
+		case afterEnd:
+			bw.Write(okReply)
+			c.p.requests.Add(1)
+			bw.Flush()
+			closeWrite(c.nc) // the reply, then EOF
+			return
+		case gone, silently:
+			bw.Flush()
+			return
+		}
+		if bw.Flush() != nil {
+			return
+		}
+	}
+}
+
+// replyOf is what the client gets for one request: the server's reply (or the merged one),
+// or ERR when there was none (a shard down; a fanned-out command some shard missed).
+func replyOf(it item) []byte {
+	if it.h == nil {
+		return it.local
+	}
+	rep, _ := it.h.Result()
+	if rep.Data == nil {
+		return errReply
+	}
+	return wire.AppendReply(nil, rep)
+}
+
+// frameReady reports whether a whole request is buffered, so that reading it cannot block.
+func frameReady(br *bufio.Reader) bool {
+	if br.Buffered() < 4 {
+		return false
+	}
+	hdr, _ := br.Peek(4)
+	return br.Buffered() >= 4+int(binary.LittleEndian.Uint32(hdr))
+}
+
+// readFrame reads one request into buf and returns its body (opcode and payload). A length
+// below 2 or above max is errBadFrame, as on the reference server.
+func readFrame(br *bufio.Reader, buf []byte, max int) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := int(binary.LittleEndian.Uint32(hdr[:]))
+	if n < 2 || n > max {
+		return nil, errBadFrame
+	}
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// ping answers PING at the proxy: OK while Config.Up says so (a Ring: a shard is up).
+func (p *Proxy) ping() []byte {
+	if p.cfg.Up == nil || p.cfg.Up() {
+		return okReply
+	}
+	return errReply
+}
+
+var (
+	errReply = wire.AppendReply(nil, wire.Reply{Code: wire.CodeErr})
+	okReply  = wire.AppendReply(nil, wire.Reply{Code: wire.CodeOK})
+)
+
+// closeWrite shuts the sending side first, so the client sees its last reply then EOF.
+func closeWrite(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
