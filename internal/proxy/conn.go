@@ -33,10 +33,10 @@ type item struct {
 type ending int
 
 const (
-	more      ending = iota // the connection goes on
-	gone                    // the client left, or a read failed
-	silently                // a bad frame: close with no reply (docs/protocol.md §6.2)
-	afterEnd                // END: reply OK, then close
+	more     ending = iota // the connection goes on
+	gone                   // the client left, or a read failed
+	silently               // a bad frame: close with no reply (docs/protocol.md §6.2)
+	afterEnd               // END: reply OK, then close
 )
 
 var errBadFrame = errors.New("bad frame")
