@@ -18,18 +18,6 @@ import (
 	"github.com/gogibson/gogibson/wire"
 )
 
-// waitFor polls cond until it holds, failing the test after a generous bound.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestClientConcurrentCallers(t *testing.T) {
 	s := gibsontest.NewServer(t)
 	c := dialClient(t, s.Addr())

@@ -37,19 +37,6 @@ func noGoroutineLeft(t *testing.T) {
 	t.Cleanup(func() { waitGoroutines(t, before) })
 }
 
-// waitGoroutines waits up to 5 s for the goroutine count to fall back to before, and fails
-// with every goroutine's stack if it does not.
-func waitGoroutines(t *testing.T, before int) {
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // within fails the test when f takes longer than limit, and returns f's error.
 func within(t *testing.T, what string, limit time.Duration, f func() error) error {
 	t.Helper()
@@ -155,7 +142,7 @@ func TestHostileExtraReplyWhileIdle(t *testing.T) {
 		if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "v" {
 			t.Fatalf("Get = %q, %v", v, err)
 		}
-		time.Sleep(50 * time.Millisecond) // the extra reply arrives while the connection is idle
+		waitArrived(t, connOf(c, 0)) // the extra reply, while the connection is idle
 		for i := range 5 {
 			if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "v" {
 				t.Fatalf("Get %d after an extra reply = %q, %v; want \"v\"", i, v, err)
@@ -163,6 +150,9 @@ func TestHostileExtraReplyWhileIdle(t *testing.T) {
 		}
 		if n := h.Connections(); n != 2 {
 			t.Fatalf("%d connections; want 2 (the one that got the extra reply was replaced)", n)
+		}
+		if b := c.PoolStats().Broken; b.Protocol != 1 || b.Total() != 1 {
+			t.Fatalf("broken counts %+v; want one protocol break", b)
 		}
 	})
 }
@@ -173,7 +163,7 @@ func TestHostileServerSpeaksFirst(t *testing.T) {
 		seed(t, h, "k", "v")
 		h.SendOnAccept(valReply([]byte("junk")))
 		c := dialConn(t, h.Addr())
-		time.Sleep(30 * time.Millisecond) // let the bytes arrive
+		waitArrived(t, c)
 		_, err := c.Get(context.Background(), "k")
 		if !errors.Is(err, ErrProtocol) {
 			t.Fatalf("Get after the server spoke first = %v; want ErrProtocol", err)
@@ -184,7 +174,7 @@ func TestHostileServerSpeaksFirst(t *testing.T) {
 		// The Client's connection was dialled before SendOnAccept was armed; the redial
 		// below happens after Disarm.
 		h.CloseClientConnections()
-		time.Sleep(30 * time.Millisecond)
+		waitArrived(t, connOf(cl, 0)) // the close
 		h.Disarm()
 		if v, err := cl.Get(context.Background(), "k"); err != nil || string(v) != "v" {
 			t.Fatalf("Client Get = %q, %v; want \"v\" on a new connection", v, err)
@@ -264,7 +254,8 @@ func TestHostileCloseDuringStuckWrite(t *testing.T) {
 			defer wg.Done()
 			setErr = c.Set(context.Background(), "big", bytes.Repeat([]byte("x"), bigValue), 0)
 		}()
-		time.Sleep(50 * time.Millisecond) // the write is stuck by now
+		cn := connOf(c, 0)
+		waitFor(t, "the SET to be written", func() bool { return pushed(cn) == 2 }) // after the PING
 		within(t, "Close with a call stuck writing", time.Second, c.Close)
 		wg.Wait()
 		if !errors.Is(setErr, ErrClosed) {
@@ -296,6 +287,28 @@ func TestHostileHugeDeclaredReply(t *testing.T) {
 		defer cancel2()
 		if v, err := c.Get(ctx2, "k"); err != nil || string(v) != "v" {
 			t.Fatalf("Get after the stalled reply = %q, %v; want \"v\"", v, err)
+		}
+	})
+}
+
+// WithMaxReplySize: a reply declaring more than the cap is malformed at once, without waiting
+// for its bytes (the Hostile never sends them) or for the reply timeout; the connection is
+// replaced.
+func TestHostileReplyOverMaxReplySize(t *testing.T) {
+	hostiles(t, func(t *testing.T, h *gibsontest.Hostile) {
+		seed(t, h, "k", "v")
+		c := dialClient(t, h.Addr(), WithPoolSize(1), WithMaxReplySize(1<<20), WithReplyTimeout(time.Hour))
+		h.DeclareHugeAndStall(2 << 20)
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		if _, err := c.Get(ctx, "k"); !errors.Is(err, ErrProtocol) {
+			t.Fatalf("Get of a reply declaring 2 MiB with a 1 MiB cap = %v; want ErrProtocol", err)
+		}
+		if v, err := c.Get(ctx, "k"); err != nil || string(v) != "v" {
+			t.Fatalf("Get after the oversized reply = %q, %v; want \"v\" on a new connection", v, err)
+		}
+		if b := c.PoolStats().Broken; b.Protocol != 1 {
+			t.Fatalf("broken counts %+v; want one protocol break", b)
 		}
 	})
 }
