@@ -550,11 +550,19 @@ func TestRingKillRestartUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Each phase lasts until the Ring has seen it and a hundred more calls were made in it.
+	more := func(what string) {
+		t.Helper()
+		n := calls.Load() + 100
+		waitFor(t, "100 calls "+what, func() bool { return calls.Load() >= n })
+	}
+	more("before the kill")
 	f.kill("b")
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "b to be marked down", func() bool { return shardInfo(r, "b").Down })
+	more("while b is down")
 	f.revive(t, "b")
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "b to be back", func() bool { return !shardInfo(r, "b").Down })
+	more("after b returned")
 	close(stop)
 	wg.Wait()
 	bad.Range(func(k, _ any) bool { t.Errorf("unclear error: %s", k); return true })
@@ -598,7 +606,8 @@ func TestRingSetShardsUnderLoad(t *testing.T) {
 	}
 	all := map[string]string{"a": f.servers["a"].Addr(), "b": f.servers["b"].Addr(), "c": f.servers["c"].Addr(), "d": extra.Addr()}
 	for round := range 4 {
-		time.Sleep(50 * time.Millisecond)
+		n := calls.Load() + 20
+		waitFor(t, "20 calls on the current set", func() bool { return calls.Load() >= n })
 		m := map[string]string{}
 		for name, addr := range all {
 			if name != string(rune('a'+round)) {
@@ -691,8 +700,10 @@ func TestRingShardForAllocs(t *testing.T) {
 func TestRingNoGoroutineLeft(t *testing.T) {
 	ctx := context.Background()
 	shards := map[string]string{}
+	var servers []*gibsontest.Server
 	for i := range 3 {
 		s := gibsontest.NewServer(t)
+		servers = append(servers, s)
 		shards[fmt.Sprint("s", i)] = s.Addr()
 	}
 	before := runtime.NumGoroutine()
@@ -708,7 +719,18 @@ func TestRingNoGoroutineLeft(t *testing.T) {
 	b.Get("1")
 	b.Count("")
 	b.Exec(ctx)
-	time.Sleep(30 * time.Millisecond)
+	var seen []int64
+	for _, s := range servers {
+		seen = append(seen, s.Requests())
+	}
+	waitFor(t, "a heartbeat after the calls", func() bool { // so that its goroutines have run too
+		for i, s := range servers {
+			if s.Requests() <= seen[i] {
+				return false
+			}
+		}
+		return true
+	})
 	r.Close()
 	if _, err := r.Get(ctx, "1"); !errors.Is(err, ErrClosed) {
 		t.Errorf("Get after Close: %v", err)
