@@ -543,6 +543,12 @@ func TestClientRedialOutlivesCallerDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.CloseClientConnections()
+		// Let the Client find the close first, as a call would, so that the Ping below goes
+		// straight to the redial: its 10ms would otherwise be spent finding it.
+		waitArrived(t, connOf(c, 0))
+		if connOf(c, 0).probe() {
+			t.Fatal("the connection the server closed still looks usable")
+		}
 		slow.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
