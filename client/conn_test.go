@@ -83,30 +83,6 @@ func TestConnConcurrentCallersGetTheirOwnReplies(t *testing.T) {
 	}
 }
 
-// newHeldServer is a fake server answering as echoHandler does, except that it holds the
-// reply to a GET of a key starting with "slow" until release is called (at the latest when
-// the test ends). It answers a connection's requests in order, so those behind wait too.
-func newHeldServer(t *testing.T) (s *fakeServer, release func()) {
-	ch := make(chan struct{})
-	var once sync.Once
-	release = func() { once.Do(func() { close(ch) }) }
-	s = newFakeServer(t, echo(func(op wire.Opcode, payload []byte) []byte {
-		if op == generated.OpGet && bytes.HasPrefix(payload, []byte("slow")) {
-			<-ch
-		}
-		return echoHandler(op, payload)
-	}))
-	t.Cleanup(release) // before the server's own cleanup, which waits for its handlers
-	return s, release
-}
-
-// pushed returns how many calls have been queued on cn.
-func pushed(cn *Conn) uint64 {
-	cn.mu.Lock()
-	defer cn.mu.Unlock()
-	return cn.pushed
-}
-
 func TestConnDeadlineThenStreamStaysInStep(t *testing.T) {
 	s, release := newHeldServer(t)
 	c := dialFake(t, s)
