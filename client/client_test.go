@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"runtime"
 	"slices"
 	"strings"
@@ -17,18 +16,6 @@ import (
 	"github.com/gogibson/gogibson/gibsontest"
 	"github.com/gogibson/gogibson/wire"
 )
-
-// waitFor polls cond until it holds, failing the test after a generous bound.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 func TestClientConcurrentCallers(t *testing.T) {
 	s := gibsontest.NewServer(t)
@@ -330,57 +317,6 @@ func TestClientNeverRetriesWrites(t *testing.T) {
 	}
 }
 
-func TestClientRedialBackoff(t *testing.T) {
-	s := newFakeServer(t, echo(echoHandler))
-	var dials atomic.Int64
-	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
-		dials.Add(1)
-		var d net.Dialer
-		return d.DialContext(ctx, network, address)
-	}
-	c := dialClient(t, s.addr, WithPoolSize(1), WithDialer(dialer), WithRedialBackoff(time.Hour, time.Hour))
-	ctx := context.Background()
-	// Dial returns once the kernel completed the connection; the fake may accept it later,
-	// and a connection accepted after the drop would be served.
-	waitFor(t, "the fake to accept the connection", func() bool { return s.accepted.Load() == 1 })
-	s.ln.Close()
-	s.dropConnections()
-	// The idle connection's close is found by the next call, which then redials.
-	dialsBefore := dials.Load()
-	err := c.Ping(ctx)
-	if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "reconnecting") || !strings.Contains(err.Error(), s.addr) {
-		t.Fatalf("Ping with the server gone = %v; want ErrClosed about reconnecting to %s", err, s.addr)
-	}
-	var opErr *net.OpError
-	if !errors.As(err, &opErr) {
-		t.Fatalf("error %v does not wrap the dial error", err)
-	}
-	for range 100 {
-		if err := c.Ping(ctx); !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "next attempt") {
-			t.Fatalf("Ping during the backoff = %v", err)
-		}
-	}
-	if got := dials.Load() - dialsBefore; got != 1 {
-		t.Fatalf("%d dials for 101 calls during a backoff of an hour; want 1", got)
-	}
-}
-
-func TestClientRedialsWhenServerReturns(t *testing.T) {
-	s := gibsontest.NewServer(t)
-	c := dialClient(t, s.Addr(), WithPoolSize(2), WithRedialBackoff(5*time.Millisecond, 20*time.Millisecond))
-	ctx := context.Background()
-	// Dial returns once the kernel completed the connection; the server may accept later.
-	waitFor(t, "the server to accept both", func() bool { return s.ActiveConnections() == 2 })
-	s.CloseClientConnections()
-	// Nothing reads idle connections: each is found closed by its next call, which has sent
-	// nothing and goes to a new connection.
-	for range 20 {
-		if err := c.Ping(ctx); err != nil {
-			t.Fatalf("Ping after reconnecting = %v", err)
-		}
-	}
-}
-
 func TestClientCloseWaitsForCalls(t *testing.T) {
 	s := gibsontest.NewServer(t)
 	c, err := Dial(context.Background(), s.Addr())
@@ -524,44 +460,4 @@ func TestClientPick(t *testing.T) {
 	for i := range 3 {
 		conn(i).callers.Store(0)
 	}
-}
-
-// A caller's short deadline never cuts a redial short: the caller stops waiting, the dial
-// goes on with the Client's own timeout and installs the connection, and no backoff is set,
-// so the next caller uses it at once.
-func TestClientRedialOutlivesCallerDeadline(t *testing.T) {
-	transports(t, func(t *testing.T, s *gibsontest.Server) {
-		var slow atomic.Bool
-		var dials atomic.Int32
-		dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
-			dials.Add(1)
-			if slow.Load() {
-				time.Sleep(1500 * time.Millisecond) // a server slow to accept
-			}
-			var d net.Dialer
-			return d.DialContext(ctx, network, address)
-		}
-		c := dialClient(t, s.Addr(), WithPoolSize(1), WithDialer(dialer), WithRedialBackoff(time.Hour, time.Hour))
-		if err := c.Ping(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		s.CloseClientConnections()
-		slow.Store(true)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		err := c.Ping(ctx)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reconnecting") {
-			t.Fatalf("Ping whose redial outlived its deadline = %v; want context.DeadlineExceeded while reconnecting", err)
-		}
-		if took := time.Since(start); took > 750*time.Millisecond {
-			t.Errorf("Ping with a 10ms deadline returned after %v while the redial was slow", took)
-		}
-		if err := c.Ping(context.Background()); err != nil {
-			t.Fatalf("Ping after a redial a caller stopped waiting for = %v; want the connection that redial made", err)
-		}
-		if n := dials.Load(); n != 2 {
-			t.Fatalf("%d dials; want 2 (the first connection and one redial)", n)
-		}
-	})
 }

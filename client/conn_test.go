@@ -83,18 +83,8 @@ func TestConnConcurrentCallersGetTheirOwnReplies(t *testing.T) {
 	}
 }
 
-// slowHandler delays replies to keys starting with "slow".
-func slowHandler(d time.Duration) handlerFunc {
-	return echo(func(op wire.Opcode, payload []byte) []byte {
-		if op == generated.OpGet && bytes.HasPrefix(payload, []byte("slow")) {
-			time.Sleep(d)
-		}
-		return echoHandler(op, payload)
-	})
-}
-
 func TestConnDeadlineThenStreamStaysInStep(t *testing.T) {
-	s := newFakeServer(t, slowHandler(100*time.Millisecond))
+	s, release := newHeldServer(t)
 	c := dialFake(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	defer cancel()
@@ -105,7 +95,21 @@ func TestConnDeadlineThenStreamStaysInStep(t *testing.T) {
 	if !strings.Contains(err.Error(), "GET") {
 		t.Errorf("error %q does not name the command", err)
 	}
-	// The late reply to slow-1 must be dropped, not handed to the next caller.
+	// The late reply to slow-1 comes while the next call waits for its own: it must be
+	// dropped, not handed to that caller.
+	next := make(chan error, 1)
+	go func() {
+		v, err := c.Get(context.Background(), "after-next")
+		if err == nil && string(v) != "after-next" {
+			err = fmt.Errorf("got %q", v)
+		}
+		next <- err
+	}()
+	waitFor(t, "the next call to be queued behind the late reply", func() bool { return pushed(c) == 2 })
+	release()
+	if err := <-next; err != nil {
+		t.Fatalf("Get queued behind a late reply: %v", err)
+	}
 	for i := range 5 {
 		key := fmt.Sprint("after-", i)
 		v, err := c.Get(context.Background(), key)
@@ -132,7 +136,18 @@ func TestConnPreCancelledContextSendsNothing(t *testing.T) {
 }
 
 func TestConnCancellationStorm(t *testing.T) {
-	s := newFakeServer(t, slowHandler(time.Millisecond))
+	// A slow-… GET is answered only once its caller has given up (held[key] is closed).
+	var held sync.Map
+	gate := func(key string) chan struct{} {
+		ch, _ := held.LoadOrStore(key, make(chan struct{}))
+		return ch.(chan struct{})
+	}
+	s := newFakeServer(t, echo(func(op wire.Opcode, payload []byte) []byte {
+		if op == generated.OpGet && bytes.HasPrefix(payload, []byte("slow-")) {
+			<-gate(string(payload))
+		}
+		return echoHandler(op, payload)
+	}))
 	c := dialFake(t, s)
 	var wg sync.WaitGroup
 	var cancelled, good atomic.Int64
@@ -150,12 +165,14 @@ func TestConnCancellationStorm(t *testing.T) {
 						errs <- fmt.Errorf("cancelled Get = %v", err)
 					}
 					cancelled.Add(1)
-				case 1: // times out while the server sleeps
+				case 1: // times out while the server holds its reply
 					ctx, cancel := context.WithTimeout(context.Background(), 50*time.Microsecond)
-					_, err := c.Get(ctx, fmt.Sprint("slow-", g, "-", i))
+					key := fmt.Sprint("slow-", g, "-", i)
+					_, err := c.Get(ctx, key)
 					cancel()
-					if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-						errs <- fmt.Errorf("timed-out Get = %v", err)
+					close(gate(key))
+					if !errors.Is(err, context.DeadlineExceeded) {
+						errs <- fmt.Errorf("timed-out Get = %v; want context.DeadlineExceeded", err)
 					}
 				default:
 					key := fmt.Sprint("k-", g, "-", i)
@@ -212,22 +229,16 @@ func TestConnInFlightCap(t *testing.T) {
 		}()
 	}
 	// While the server holds the first reply, 3 callers are admitted and 17 wait.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var inflight, waiting int
+	waitFor(t, "17 callers to wait for the cap", func() bool {
 		c.mu.Lock()
-		inflight, waiting := c.inflight, len(c.capWait)
+		inflight, waiting = c.inflight, len(c.capWait)
 		c.mu.Unlock()
 		if inflight > limit {
 			t.Fatalf("%d bytes in flight, over the cap of %d", inflight, limit)
 		}
-		if waiting == 17 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d callers waiting for the cap, want 17 (%d bytes in flight)", waiting, inflight)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return waiting == 17
+	}, func() string { return fmt.Sprintf("%d waiting, %d bytes in flight", waiting, inflight) })
 	// A waiting caller whose context ends leaves the queue without sending.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	if _, err := c.Get(ctx, "gives-up"); !errors.Is(err, context.DeadlineExceeded) {
@@ -251,17 +262,21 @@ func TestConnInFlightCap(t *testing.T) {
 }
 
 func TestConnServerClosesMidReply(t *testing.T) {
+	held := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(held) }) }
 	s := newFakeServer(t, func(op wire.Opcode, payload []byte) ([]byte, bool) {
 		if string(payload) == "midway" {
 			return valReply([]byte("truncated-value"))[:10], true
 		}
 		if string(payload) == "hold" {
-			time.Sleep(20 * time.Millisecond)
+			<-held
 		}
 		return echoHandler(op, payload), false
 	})
+	t.Cleanup(release) // before the server's cleanup
 	c := dialFake(t, s)
-	// Pipeline a few calls behind one that will be cut off.
+	// Pipeline a few calls behind one the server holds, then one that will be cut off.
 	var wg sync.WaitGroup
 	results := make([]error, 6)
 	for i := range results {
@@ -272,14 +287,18 @@ func TestConnServerClosesMidReply(t *testing.T) {
 				_, results[i] = c.Get(context.Background(), "hold")
 				return
 			}
-			time.Sleep(5 * time.Millisecond) // queue behind "hold"
 			key := "midway"
 			if i > 1 {
 				key = fmt.Sprint("after-", i)
 			}
 			_, results[i] = c.Get(context.Background(), key)
 		}()
+		if i == 0 {
+			waitFor(t, "the server to hold the first call", func() bool { return s.requests.Load() == 1 })
+		}
 	}
+	waitFor(t, "every call to be queued behind the held one", func() bool { return pushed(c) == 6 })
+	release()
 	wg.Wait()
 	if results[0] != nil {
 		t.Fatalf("Get before the break = %v", results[0])
@@ -332,10 +351,7 @@ func TestConnUnsolicitedReplyIsProtocolError(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Ping = %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.Closed() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the unsolicited reply to close the connection", c.Closed)
 	if err := c.Ping(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Ping after an unsolicited reply = %v; want ErrClosed", err)
 	}
@@ -425,22 +441,14 @@ func TestConnDo(t *testing.T) {
 }
 
 func TestConnClose(t *testing.T) {
-	s := newFakeServer(t, slowHandler(time.Second))
+	s, _ := newHeldServer(t)
 	c := dialFake(t, s)
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Get(context.Background(), "slow")
 		done <- err
 	}()
-	for {
-		c.mu.Lock()
-		n := c.queue.len()
-		c.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the server to hold the GET", func() bool { return s.requests.Load() == 1 })
 	c.Close()
 	if err := <-done; !errors.Is(err, ErrClosed) {
 		t.Fatalf("pending Get when closed = %v; want ErrClosed", err)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 
 	"io"
@@ -167,4 +168,28 @@ func numReply(n int64) []byte {
 
 func codeReply(c wire.Code) []byte {
 	return []byte{byte(c), 0, 0, 1, 0, 0, 0, 0}
+}
+
+// newHeldServer is a fake server answering as echoHandler does, except that it holds the
+// reply to a GET of a key starting with "slow" until release is called (at the latest when
+// the test ends). It answers a connection's requests in order, so those behind wait too.
+func newHeldServer(t *testing.T) (s *fakeServer, release func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	s = newFakeServer(t, echo(func(op wire.Opcode, payload []byte) []byte {
+		if op == generated.OpGet && bytes.HasPrefix(payload, []byte("slow")) {
+			<-ch
+		}
+		return echoHandler(op, payload)
+	}))
+	t.Cleanup(release) // before the server's own cleanup, which waits for its handlers
+	return s, release
+}
+
+// pushed returns how many calls have been queued on cn.
+func pushed(cn *Conn) uint64 {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return cn.pushed
 }

@@ -335,29 +335,28 @@ func TestRingRunsShardHooks(t *testing.T) {
 	a, b := gibsontest.NewServer(t), gibsontest.NewServer(t)
 	r := &recorder{name: "r"}
 	ring, err := NewRing(context.Background(), RingConfig{Shards: map[string]string{"a": a.Addr(), "b": b.Addr()},
-		HeartbeatInterval: time.Millisecond}, WithHooks(r)) // heartbeats must not show
-	time.Sleep(20 * time.Millisecond)
+		HeartbeatInterval: time.Millisecond, HeartbeatFailures: 1 << 20}, // heartbeats must not show; a PING they time out (1 ms) must not take a shard out
+		WithHooks(r), WithPoolSize(2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ring.Close()
-	r.mu.Lock()
-	r.log = nil
-	r.mu.Unlock()
+	waitFor(t, "3 heartbeats on each shard", func() bool { return a.Requests() >= 3 && b.Requests() >= 3 })
+	dials := slices.Repeat([]string{"r dial unix"}, 4) // 2 connections per shard
+	if got := r.lines(); !slices.Equal(got, dials) {
+		t.Fatalf("after NewRing and heartbeats: %q; want the 4 dials only", got)
+	}
 	ring.Get(context.Background(), "user:1")
 	addr := a.Addr()
 	if ring.ShardFor("user:1") == "b" {
 		addr = b.Addr()
 	}
-	if got := r.lines(); len(got) != 2 || got[0] != `r before GET GET key="user:1" has=true value="" addr=`+addr {
+	if got := r.lines()[len(dials):]; len(got) != 2 || got[0] != `r before GET GET key="user:1" has=true value="" addr=`+addr {
 		t.Fatalf("ring GET: %q", got)
 	}
-	r.mu.Lock()
-	r.log = nil
-	r.mu.Unlock()
 	ring.Count(context.Background(), "user:")
-	if n := len(r.lines()); n != 4 {
-		t.Fatalf("a COUNT over two shards: %d hook events, want 4: %q", n, r.lines())
+	if got := r.lines()[len(dials)+2:]; len(got) != 4 {
+		t.Fatalf("a COUNT over two shards: %d hook events, want 4: %q", len(got), got)
 	}
 }
 

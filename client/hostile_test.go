@@ -37,27 +37,15 @@ func noGoroutineLeft(t *testing.T) {
 	t.Cleanup(func() { waitGoroutines(t, before) })
 }
 
-// waitGoroutines waits up to 5 s for the goroutine count to fall back to before, and fails
-// with every goroutine's stack if it does not.
-func waitGoroutines(t *testing.T, before int) {
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// within fails the test when f takes longer than limit, and returns f's error.
-func within(t *testing.T, what string, limit time.Duration, f func() error) error {
+// returns runs f and returns its error, failing the test if f has not returned after
+// waitBound. It guards against a hang and checks no timing: the error f returns tells which
+// bound ended it (the caller's deadline, the reply or write timeout, Close).
+func returns(t *testing.T, what string, f func() error) error {
 	t.Helper()
-	start := time.Now()
-	err := f()
-	if took := time.Since(start); took > limit {
-		t.Errorf("%s took %v; want at most %v", what, took, limit)
-	}
+	var err error
+	done := make(chan struct{})
+	go func() { defer close(done); err = f() }()
+	finishes(t, what, waitBound, done)
 	return err
 }
 
@@ -84,7 +72,7 @@ func TestHostileStalledReplyRetiresConnection(t *testing.T) {
 				h.StallAt(1)
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 				defer cancel()
-				err := within(t, "a Get whose reply never comes, with a 30ms deadline", time.Second, func() error {
+				err := returns(t, "a Get whose reply never comes, with a 30ms deadline", func() error {
 					_, err := c.Get(ctx, "k")
 					return err
 				})
@@ -133,7 +121,7 @@ func TestHostileReplyTimeoutFailsWaitingCallers(t *testing.T) {
 	hostiles(t, func(t *testing.T, h *gibsontest.Hostile) {
 		c := dialConn(t, h.Addr(), WithReplyTimeout(100*time.Millisecond))
 		h.StallAt(1)
-		err := within(t, "a Ping with no deadline and no reply", time.Second, func() error {
+		err := returns(t, "a Ping with no deadline and no reply", func() error {
 			return c.Ping(context.Background())
 		})
 		if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "WithReplyTimeout") {
@@ -155,7 +143,7 @@ func TestHostileExtraReplyWhileIdle(t *testing.T) {
 		if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "v" {
 			t.Fatalf("Get = %q, %v", v, err)
 		}
-		time.Sleep(50 * time.Millisecond) // the extra reply arrives while the connection is idle
+		waitArrived(t, connOf(c, 0)) // the extra reply, while the connection is idle
 		for i := range 5 {
 			if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "v" {
 				t.Fatalf("Get %d after an extra reply = %q, %v; want \"v\"", i, v, err)
@@ -163,6 +151,9 @@ func TestHostileExtraReplyWhileIdle(t *testing.T) {
 		}
 		if n := h.Connections(); n != 2 {
 			t.Fatalf("%d connections; want 2 (the one that got the extra reply was replaced)", n)
+		}
+		if b := c.PoolStats().Broken; b.Protocol != 1 || b.Total() != 1 {
+			t.Fatalf("broken counts %+v; want one protocol break", b)
 		}
 	})
 }
@@ -173,7 +164,7 @@ func TestHostileServerSpeaksFirst(t *testing.T) {
 		seed(t, h, "k", "v")
 		h.SendOnAccept(valReply([]byte("junk")))
 		c := dialConn(t, h.Addr())
-		time.Sleep(30 * time.Millisecond) // let the bytes arrive
+		waitArrived(t, c)
 		_, err := c.Get(context.Background(), "k")
 		if !errors.Is(err, ErrProtocol) {
 			t.Fatalf("Get after the server spoke first = %v; want ErrProtocol", err)
@@ -184,7 +175,7 @@ func TestHostileServerSpeaksFirst(t *testing.T) {
 		// The Client's connection was dialled before SendOnAccept was armed; the redial
 		// below happens after Disarm.
 		h.CloseClientConnections()
-		time.Sleep(30 * time.Millisecond)
+		waitArrived(t, connOf(cl, 0)) // the close
 		h.Disarm()
 		if v, err := cl.Get(context.Background(), "k"); err != nil || string(v) != "v" {
 			t.Fatalf("Client Get = %q, %v; want \"v\" on a new connection", v, err)
@@ -209,7 +200,7 @@ func TestHostileLargeWriteToNonReader(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		err := within(t, "a 16 MiB Set to a server that stopped reading, 100ms deadline", time.Second, func() error {
+		err := returns(t, "a 16 MiB Set to a server that stopped reading, 100ms deadline", func() error {
 			return c.Set(ctx, "big", big, 0)
 		})
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -222,7 +213,7 @@ func TestHostileLargeWriteToNonReader(t *testing.T) {
 		if err := c2.Ping(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		err = within(t, "a 16 MiB Set with a 150ms write timeout", time.Second, func() error {
+		err = returns(t, "a 16 MiB Set with a 150ms write timeout", func() error {
 			return c2.Set(context.Background(), "big", big, 0)
 		})
 		if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "WithWriteTimeout") {
@@ -235,7 +226,7 @@ func TestHostileLargeWriteToNonReader(t *testing.T) {
 		}
 		cctx, ccancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, ccancel)
-		err = within(t, "a 16 MiB Set cancelled after 50ms", time.Second, func() error {
+		err = returns(t, "a 16 MiB Set cancelled after 50ms", func() error {
 			return c3.Set(cctx, "big", big, 0)
 		})
 		if !errors.Is(err, context.Canceled) {
@@ -248,8 +239,9 @@ func TestHostileLargeWriteToNonReader(t *testing.T) {
 // that call fails with ErrClosed.
 func TestHostileCloseDuringStuckWrite(t *testing.T) {
 	hostiles(t, func(t *testing.T, h *gibsontest.Hostile) {
+		// Only the close timeout can end the stuck write before the guard of returns.
 		c, err := Dial(context.Background(), h.Addr(), WithPoolSize(1), WithMaxValueSize(bigValue+1),
-			WithMaxRequestSize(2*bigValue), WithCloseTimeout(100*time.Millisecond))
+			WithMaxRequestSize(2*bigValue), WithCloseTimeout(100*time.Millisecond), WithWriteTimeout(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,8 +256,9 @@ func TestHostileCloseDuringStuckWrite(t *testing.T) {
 			defer wg.Done()
 			setErr = c.Set(context.Background(), "big", bytes.Repeat([]byte("x"), bigValue), 0)
 		}()
-		time.Sleep(50 * time.Millisecond) // the write is stuck by now
-		within(t, "Close with a call stuck writing", time.Second, c.Close)
+		cn := connOf(c, 0)
+		waitFor(t, "the SET to be written", func() bool { return pushed(cn) == 2 }) // after the PING
+		returns(t, "Close with a call stuck writing", c.Close)
 		wg.Wait()
 		if !errors.Is(setErr, ErrClosed) {
 			t.Fatalf("the stuck Set = %v; want ErrClosed", setErr)
@@ -300,6 +293,28 @@ func TestHostileHugeDeclaredReply(t *testing.T) {
 	})
 }
 
+// WithMaxReplySize: a reply declaring more than the cap is malformed at once, without waiting
+// for its bytes (the Hostile never sends them) or for the reply timeout; the connection is
+// replaced.
+func TestHostileReplyOverMaxReplySize(t *testing.T) {
+	hostiles(t, func(t *testing.T, h *gibsontest.Hostile) {
+		seed(t, h, "k", "v")
+		c := dialClient(t, h.Addr(), WithPoolSize(1), WithMaxReplySize(1<<20), WithReplyTimeout(time.Hour))
+		h.DeclareHugeAndStall(2 << 20)
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		if _, err := c.Get(ctx, "k"); !errors.Is(err, ErrProtocol) {
+			t.Fatalf("Get of a reply declaring 2 MiB with a 1 MiB cap = %v; want ErrProtocol", err)
+		}
+		if v, err := c.Get(ctx, "k"); err != nil || string(v) != "v" {
+			t.Fatalf("Get after the oversized reply = %q, %v; want \"v\" on a new connection", v, err)
+		}
+		if b := c.PoolStats().Broken; b.Protocol != 1 {
+			t.Fatalf("broken counts %+v; want one protocol break", b)
+		}
+	})
+}
+
 // A reply dripped a byte at a time: a caller with a short deadline returns at it, and the
 // reply still reaches a patient caller intact.
 func TestHostileDrippedReply(t *testing.T) {
@@ -309,7 +324,7 @@ func TestHostileDrippedReply(t *testing.T) {
 		h.DripNextReply(30 * time.Millisecond) // the whole reply takes about 1.4 s
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		err := within(t, "a Get of a dripped reply with a 20ms deadline", 700*time.Millisecond, func() error {
+		err := returns(t, "a Get of a dripped reply with a 20ms deadline", func() error {
 			_, err := c.Get(ctx, "k")
 			return err
 		})

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,15 +121,20 @@ func TestConnCloseRacesLoneCaller(t *testing.T) {
 			t.Fatal(err)
 		}
 		errc := make(chan error, 1)
+		var pings atomic.Int64
 		go func() {
 			for {
 				if err := c.Ping(context.Background()); err != nil {
 					errc <- err
 					return
 				}
+				pings.Add(1)
 			}
 		}()
-		time.Sleep(time.Duration(rand.IntN(200)) * time.Microsecond)
+		// Close after a random number of PINGs, at whatever point the next one has reached.
+		for n := int64(rand.IntN(8)); pings.Load() < n; {
+			runtime.Gosched()
+		}
 		closed := make(chan struct{})
 		go func() { c.Close(); close(closed) }()
 		select {
@@ -357,7 +364,11 @@ func TestConnReadDeadlinesLeftBehind(t *testing.T) {
 		if _, err := cl.Get(cancellable, "k"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2 * cancelPoll) // let the deadline left behind pass
+		left := connOf(cl, 0).readDeadline // read by the goroutine that set it
+		if left.IsZero() {
+			t.Fatal("a Get with a cancellable context left no read deadline behind: nothing to test")
+		}
+		waitFor(t, "the deadline left behind to pass", func() bool { return time.Now().After(left) })
 		s.CloseClientConnections()
 		if err := cl.Set(context.Background(), "k2", []byte("v2"), 0); err != nil {
 			t.Fatalf("Set after an idle close, with a past deadline left behind = %v; want it sent on a new connection", err)

@@ -32,6 +32,17 @@ func finishes(t *testing.T, what string, limit time.Duration, done <-chan struct
 	}
 }
 
+// within fails the test when f takes longer than limit, and returns f's error.
+func within(t *testing.T, what string, limit time.Duration, f func() error) error {
+	t.Helper()
+	start := time.Now()
+	err := f()
+	if took := time.Since(start); took > limit {
+		t.Errorf("%s took %v; want at most %v", what, took, limit)
+	}
+	return err
+}
+
 // A call granted in-flight budget by complete() just before its connection broke was queued
 // on the dead connection and never completed: with context.Background() it waited for ever,
 // and Client.Close behind it.

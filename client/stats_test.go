@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -83,13 +84,8 @@ func TestPoolStatsActiveCountsCallsInProgress(t *testing.T) {
 	c := dialClient(t, s.addr, WithPoolSize(1))
 	done := make(chan error)
 	go func() { done <- c.Ping(context.Background()) }()
-	deadline := time.Now().Add(2 * time.Second)
-	for c.PoolStats().Active != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("a PING in progress is not counted: %+v", c.PoolStats())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the PING in progress to be counted", func() bool { return c.PoolStats().Active == 1 },
+		func() string { return fmt.Sprintf("%+v", c.PoolStats()) })
 	if st := c.PoolStats(); st.Idle != 0 || st.Open != 1 {
 		t.Fatalf("the connection carrying the PING counts as idle: %+v", st)
 	}
@@ -205,17 +201,6 @@ func TestPoolStatsBrokenCauses(t *testing.T) {
 	})
 }
 
-func waitBroken(t *testing.T, c *Client, ok func(BrokenStats) bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !ok(c.PoolStats().Broken) {
-		if time.Now().After(deadline) {
-			t.Fatalf("broken counts: %+v", c.PoolStats().Broken)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestClassifyCauses(t *testing.T) {
 	for _, tc := range []struct {
 		cause *brokenCause
@@ -252,7 +237,11 @@ func TestPoolPoolStatsAndWaits(t *testing.T) {
 		c, _ := p.Acquire(context.Background())
 		got <- c
 	}()
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, "the second Acquire to wait", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.waiters) == 1
+	})
 	p.Release(cn)
 	cn = <-got
 	if err := cn.Ping(context.Background()); err != nil {
@@ -261,7 +250,7 @@ func TestPoolPoolStatsAndWaits(t *testing.T) {
 	p.Release(cn)
 	st := p.PoolStats()
 	if st.Waits != 1 || st.WaitTime <= 0 || st.WaitTime > 5*time.Second {
-		t.Fatalf("one Acquire waited about 20 ms: waits %d, time %v", st.Waits, st.WaitTime)
+		t.Fatalf("one Acquire waited: waits %d, time %v", st.Waits, st.WaitTime)
 	}
 	if st.Open != 1 || st.Idle != 1 || st.Active != 0 || st.Requests != 1 || st.Dials != 1 {
 		t.Fatalf("after release: %+v", st)
@@ -279,15 +268,14 @@ func TestPoolStatsCountsInFlightWaits(t *testing.T) {
 	c := dialClient(t, s.addr, WithPoolSize(1), WithMaxInFlightBytes(8))
 	errs := make(chan error, 2)
 	go func() { errs <- c.Ping(context.Background()) }()
-	deadline := time.Now().Add(2 * time.Second)
-	for c.PoolStats().Requests != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("first PING not sent")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the first PING to be sent", func() bool { return c.PoolStats().Requests == 1 })
 	go func() { errs <- c.Ping(context.Background()) }()
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, "the second PING to wait for the in-flight cap", func() bool {
+		cn := connOf(c, 0)
+		cn.mu.Lock()
+		defer cn.mu.Unlock()
+		return len(cn.capWait) == 1
+	})
 	close(release)
 	for range 2 {
 		if err := <-errs; err != nil {

@@ -76,7 +76,7 @@ func TestNotAGibsonServer(t *testing.T) {
 			// Like an HTTP server, answer what was sent (a Gibson frame) with a 400.
 			_, _ = c.Read(make([]byte, 64))
 			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
-			time.Sleep(100 * time.Millisecond)
+			_, _ = io.Copy(io.Discard, c) // keep the connection open until the client closes it
 			c.Close()
 		}
 	}()

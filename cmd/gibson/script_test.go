@@ -95,27 +95,39 @@ func TestScriptBatchesKeepOutput(t *testing.T) {
 func TestScriptAnswersWithoutWaitingForMoreInput(t *testing.T) {
 	srv := gibsontest.NewServer(t)
 	pr, pw := io.Pipe()
-	var out, errOut syncBuffer
+	outR, outW := io.Pipe()
+	var errOut syncBuffer
 	exit := make(chan int, 1)
-	go func() { exit <- testApp(t).runCLI([]string{"--addr", srv.Addr()}, pr, &out, &errOut) }()
+	go func() {
+		exit <- testApp(t).runCLI([]string{"--addr", srv.Addr()}, pr, outW, &errOut)
+		outW.Close()
+	}()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		for sc := bufio.NewScanner(outR); sc.Scan(); {
+			lines <- sc.Text()
+		}
+	}()
 	for i := 1; i <= 3; i++ {
 		if _, err := fmt.Fprintf(pw, "INC s:n\n"); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for strings.Count(out.String(), "\n") < i {
-			if time.Now().After(deadline) {
-				_ = pw.Close()
-				t.Fatalf("line %d not answered within 5 s while the pipe stayed open; output %q", i, out.String())
+		select {
+		case line := <-lines:
+			if line != fmt.Sprint(i) {
+				t.Fatalf("line %d answered %q; want %d", i, line, i)
 			}
-			time.Sleep(5 * time.Millisecond)
+		case <-time.After(5 * time.Second):
+			_ = pw.Close()
+			t.Fatalf("line %d not answered within 5 s while the pipe stayed open; stderr %q", i, errOut.String())
 		}
 	}
 	_ = pw.Close()
 	select {
 	case code := <-exit:
-		if code != 0 || out.String() != "1\n2\n3\n" {
-			t.Errorf("exit %d, output %q, stderr %q", code, out.String(), errOut.String())
+		if rest, open := <-lines; code != 0 || open {
+			t.Errorf("exit %d, more output %q, stderr %q", code, rest, errOut.String())
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("script did not end within 5 s of its input")

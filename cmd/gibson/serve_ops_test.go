@@ -135,9 +135,12 @@ func TestServeLogFilePidFileAndSIGHUP(t *testing.T) {
 	}
 }
 
+// waitForFile waits until the file at path holds text. The lines come from serve's
+// goroutines (a connection's close, the signal loop) and a file has no event to wait on, so
+// it is polled.
 func waitForFile(t *testing.T, path, text string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) { // the poll interval
 		if b, _ := os.ReadFile(path); strings.Contains(string(b), text) {
 			return
 		}
