@@ -5,30 +5,35 @@ import (
 	"testing"
 )
 
-// TestItemRecordsReused: a deleted item's record serves the next item stored, and items
-// that share a block keep their own values.
+// TestItemRecordsReused: a deleted item's record serves the next item of the same size,
+// so storing, flushing and storing as many items again does not grow the arena, and the
+// items that reuse records keep their own values.
 func TestItemRecordsReused(t *testing.T) {
 	s := NewServer(t)
-	for i := range 3 * blockLen {
-		s.Set(fmt.Sprint("k", i), []byte(fmt.Sprint("v", i)), 0)
-	}
-	s.Flush()
-	for i := range 3 * blockLen {
-		s.Set(fmt.Sprint("n", i), []byte(fmt.Sprint("w", i)), 0)
+	const n = 3000
+	for i := range n {
+		s.Set(fmt.Sprintf("k%05d", i), []byte(fmt.Sprintf("v%05d", i)), 0)
 	}
 	s.mu.Lock()
-	cut, free := len(s.st.items.cur), len(s.st.freeItems)
+	chunks, end, live := len(s.st.ar.chunks), s.st.ar.end, s.st.ar.live
 	s.mu.Unlock()
-	if cut != blockLen || free != 0 {
-		t.Errorf("after storing, flushing and storing %d items again: %d records cut from the last block, %d free; want the freed ones reused (%d, 0)",
-			3*blockLen, cut, free, blockLen)
+	s.Flush()
+	for i := range n {
+		s.Set(fmt.Sprintf("n%05d", i), []byte(fmt.Sprintf("w%05d", i)), 0)
 	}
-	for i := range 3 * blockLen {
-		if v, ok := s.Get(fmt.Sprint("n", i)); !ok || string(v) != fmt.Sprint("w", i) {
-			t.Fatalf("n%d = %q, %v; want w%d", i, v, ok, i)
+	s.mu.Lock()
+	chunks2, end2, live2 := len(s.st.ar.chunks), s.st.ar.end, s.st.ar.live
+	s.mu.Unlock()
+	if chunks2 != chunks || end2 != end || live2 != live {
+		t.Errorf("after storing, flushing and storing %d items again: %d chunks, end %d, %d bytes live; want the freed records reused (%d, %d, %d)",
+			n, chunks2, end2, live2, chunks, end, live)
+	}
+	for i := range n {
+		if v, ok := s.Get(fmt.Sprintf("n%05d", i)); !ok || string(v) != fmt.Sprintf("w%05d", i) {
+			t.Fatalf("n%05d = %q, %v; want w%05d", i, v, ok, i)
 		}
-		if _, ok := s.Get(fmt.Sprint("k", i)); ok {
-			t.Fatalf("k%d still holds an item after Flush", i)
+		if _, ok := s.Get(fmt.Sprintf("k%05d", i)); ok {
+			t.Fatalf("k%05d still holds an item after Flush", i)
 		}
 	}
 }
