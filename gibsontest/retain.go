@@ -16,8 +16,8 @@ type retained struct {
 	epoch uint64 // frees so far while retains were held
 	pend  []pendingRec
 
-	rmu  sync.Mutex
-	held map[uint64]int // retains outstanding, by the epoch they were taken in
+	rmu   sync.Mutex
+	held  map[uint64]int // retains outstanding, by the epoch they were taken in
 	nheld atomic.Int64   // len(held) > 0, readable without mu
 }
 
