@@ -57,7 +57,7 @@ func TestRetainedValuesSurviveChurn(t *testing.T) {
 		t.Errorf("%d frees queued under the retain, want at least %d", queued, 3*n)
 	}
 	release()
-	release() // a second call changes nothing
+	release()          // a second call changes nothing
 	for i := range n { // as many records as were queued per round: all reused
 		k := fmt.Sprintf("k%05d", i)
 		c.do(generated.OpDelete, k)

@@ -22,7 +22,7 @@ type header struct {
 }
 
 const (
-	hdrLen = 16
+	hdrLen = ItemOverhead
 	fBig   = 1 // the value is store.big[n]
 	fLock  = 2 // the lock argument is in store.locks; without it the lock is 0
 	// lockEntryBytes is what one entry of store.locks holds, as counted in memory_used.
