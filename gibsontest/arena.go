@@ -80,6 +80,3 @@ func (a *arena) bytes(r recRef, off, n int) []byte {
 	at := int(r&(1<<(chunkShift-3)-1))*recUnit + off
 	return c[at : at+n : at+n]
 }
-
-// heapBytes is what the arena's chunks hold.
-func (a *arena) heapBytes() int64 { return int64(len(a.chunks)) * chunkBytes }

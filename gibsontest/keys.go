@@ -14,7 +14,7 @@ const (
 	keyShift    = 20 // chunks up to 1 MiB
 	keyChunkMax = 1 << keyShift
 	keyChunkMin = 4 << 10 // the first chunk; each next one doubles, up to keyChunkMax
-	bigKey      = 64 << 10
+	bigKey      = keyChunkMax / 4 // a chunk's tail left unused is then under a quarter
 	maxKeyRefs  = 1 << (32 - keyShift) // chunks addressable: 4 GiB of keys
 )
 
@@ -39,6 +39,9 @@ func (k *keyArena) add(key []byte) (uint32, bool) {
 		if k.cur >= 0 {
 			size = min(keyChunkMax, 2*cap(k.chunks[k.cur]))
 		}
+		for size < len(key) {
+			size *= 2
+		}
 		k.chunks = append(k.chunks, make([]byte, 0, size))
 		k.cur = len(k.chunks) - 1
 	}
@@ -51,6 +54,9 @@ func (k *keyArena) add(key []byte) (uint32, bool) {
 
 // get returns n bytes of the key at ref.
 func (k *keyArena) get(ref uint32, n int) []byte {
+	if n == 0 {
+		return nil // the root's, maybe before any chunk exists
+	}
 	c := k.chunks[ref>>keyShift]
 	at := int(ref & (keyChunkMax - 1))
 	return c[at : at+n : at+n]

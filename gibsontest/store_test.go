@@ -2,6 +2,7 @@ package gibsontest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +36,32 @@ func TestItemRecordsReused(t *testing.T) {
 		if _, ok := s.Get(fmt.Sprintf("k%05d", i)); ok {
 			t.Fatalf("k%05d still holds an item after Flush", i)
 		}
+	}
+}
+
+// Keys of every length are stored and found: the empty key (the root's), keys longer
+// than the first key chunks, and keys longer than a shared chunk's quarter (a chunk of
+// their own), with the shorter keys around them intact.
+func TestKeysOfAnyLength(t *testing.T) {
+	s := NewServer(t)
+	s.Set("", []byte("root"), 0)
+	if v, ok := s.Get(""); !ok || string(v) != "root" {
+		t.Fatalf(`Get("") = %q, %v before any other key`, v, ok)
+	}
+	lens := []int{1, 10 << 10, 3, 300 << 10, 5000, 2 << 20, 7}
+	key := func(i, n int) string { return fmt.Sprintf("%d:%s", i, strings.Repeat("k", n)) }
+	for i, n := range lens {
+		s.Set(key(i, n), []byte(fmt.Sprint("v", i)), 0)
+	}
+	for i, n := range lens {
+		if v, ok := s.Get(key(i, n)); !ok || string(v) != fmt.Sprint("v", i) {
+			t.Errorf("key %d of %d bytes: %q, %v", i, n, v, ok)
+		}
+	}
+	if v, ok := s.Get(""); !ok || string(v) != "root" {
+		t.Errorf(`Get("") = %q, %v`, v, ok)
+	}
+	if got := len(s.Keys("")); got != len(lens)+1 {
+		t.Errorf("%d keys listed, want %d", got, len(lens)+1)
 	}
 }
