@@ -1,6 +1,9 @@
 package gibsontest
 
-import "unsafe"
+import (
+	mathbits "math/bits"
+	"unsafe"
+)
 
 // Item records live in a pointer-free arena: chunks of bytes the garbage collector never
 // scans, records addressed by 32-bit references instead of pointers, freed records kept
@@ -28,25 +31,39 @@ type recRef uint32
 type arena struct {
 	chunks [][]byte
 	end    int // bump offset in the last chunk
-	free   [maxRecord/recUnit + 1]recRef
-	live   int64 // bytes of records handed out and not yet reusable
+	free   [classes]recRef
+	used   [(classes + 63) / 64]uint64 // bit c: free[c] is not empty
+	live   int64                       // bytes of records handed out and not yet reusable
 }
+
+// classes are the record sizes, by size/recUnit.
+const classes = maxRecord/recUnit + 1
 
 // roundRec is the size of the record that holds n bytes.
 func roundRec(n int) int { return (n + recUnit - 1) &^ (recUnit - 1) }
 
 // alloc returns a record of size bytes (a multiple of recUnit, at most maxRecord), or 0
-// when the arena has reached maxChunks. Its bytes are not cleared.
+// when the arena has reached maxChunks. Its bytes are not cleared. A freed record of the
+// same size comes first, then the front of the smallest larger one (the rest of it is
+// freed), so space freed by large values serves smaller ones; then the last chunk.
 func (a *arena) alloc(size int) recRef {
-	a.live += int64(size)
-	if r := a.free[size/recUnit]; r != 0 {
-		a.free[size/recUnit] = recRef(*(*uint32)(a.ptr(r)))
+	c := size / recUnit
+	if a.free[c] != 0 {
+		a.live += int64(size)
+		return a.pop(c)
+	}
+	if big := a.firstFree(c + 2); big > 0 { // +2: a rest of 8 bytes would serve nothing
+		r := a.pop(big)
+		a.push(r+recRef(c), big-c)
+		a.live += int64(size)
 		return r
 	}
 	if len(a.chunks) == 0 || a.end+size > chunkBytes {
 		if len(a.chunks) == maxChunks {
-			a.live -= int64(size)
 			return 0
+		}
+		if tail := chunkBytes - a.end; len(a.chunks) > 0 && tail >= 2*recUnit {
+			a.push(recRef((len(a.chunks)-1)<<(chunkShift-3)|a.end/recUnit), tail/recUnit)
 		}
 		// Allocated as words, so records are 8-byte aligned for the header's fields.
 		words := make([]uint64, chunkBytes/8)
@@ -58,14 +75,40 @@ func (a *arena) alloc(size int) recRef {
 	}
 	r := recRef((len(a.chunks)-1)<<(chunkShift-3) | a.end/recUnit)
 	a.end += size
+	a.live += int64(size)
 	return r
 }
 
 // release puts the record r of size bytes on its free list.
 func (a *arena) release(r recRef, size int) {
 	a.live -= int64(size)
-	*(*uint32)(a.ptr(r)) = uint32(a.free[size/recUnit])
-	a.free[size/recUnit] = r
+	a.push(r, size/recUnit)
+}
+
+func (a *arena) push(r recRef, c int) {
+	*(*uint32)(a.ptr(r)) = uint32(a.free[c])
+	a.free[c] = r
+	a.used[c/64] |= 1 << (c % 64)
+}
+
+func (a *arena) pop(c int) recRef {
+	r := a.free[c]
+	a.free[c] = recRef(*(*uint32)(a.ptr(r)))
+	if a.free[c] == 0 {
+		a.used[c/64] &^= 1 << (c % 64)
+	}
+	return r
+}
+
+// firstFree returns the smallest class from c on with a free record, 0 when none.
+func (a *arena) firstFree(c int) int {
+	for w := c / 64; w < len(a.used) && c < classes; w++ {
+		if bits := a.used[w] &^ (1<<(c%64) - 1); bits != 0 {
+			return w*64 + mathbits.TrailingZeros64(bits)
+		}
+		c = (w + 1) * 64
+	}
+	return 0
 }
 
 // ptr is the address of r's first byte.

@@ -65,3 +65,32 @@ func TestKeysOfAnyLength(t *testing.T) {
 		t.Errorf("%d keys listed, want %d", got, len(lens)+1)
 	}
 }
+
+// Space freed by large values serves smaller ones: storing 1 000-byte values, deleting
+// them and storing 100-byte values in their place does not grow the arena.
+func TestFreedRecordsServeSmallerValues(t *testing.T) {
+	s := NewServer(t)
+	const n = 2000
+	for i := range n {
+		s.Set(fmt.Sprintf("a%05d", i), []byte(strings.Repeat("a", 1000)), 0)
+	}
+	s.mu.Lock()
+	chunks, end := len(s.st.ar.chunks), s.st.ar.end
+	s.mu.Unlock()
+	s.Flush()
+	for i := range 5 * n {
+		s.Set(fmt.Sprintf("b%05d", i), []byte(fmt.Sprintf("%05d%s", i, strings.Repeat("b", 95))), 0)
+	}
+	s.mu.Lock()
+	chunks2, end2 := len(s.st.ar.chunks), s.st.ar.end
+	s.mu.Unlock()
+	if chunks2 != chunks || end2 != end {
+		t.Errorf("the arena grew from %d chunks (end %d) to %d (end %d) storing smaller values in freed space", chunks, end, chunks2, end2)
+	}
+	for i := range 5 * n {
+		want := fmt.Sprintf("%05d%s", i, strings.Repeat("b", 95))
+		if v, ok := s.Get(fmt.Sprintf("b%05d", i)); !ok || string(v) != want {
+			t.Fatalf("b%05d = %q, %v", i, v, ok)
+		}
+	}
+}
