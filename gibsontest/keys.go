@@ -13,8 +13,8 @@ type keyArena struct {
 const (
 	keyShift    = 20 // chunks up to 1 MiB
 	keyChunkMax = 1 << keyShift
-	keyChunkMin = 4 << 10 // the first chunk; each next one doubles, up to keyChunkMax
-	bigKey      = keyChunkMax / 4 // a chunk's tail left unused is then under a quarter
+	keyChunkMin = 4 << 10              // the first chunk; each next one doubles, up to keyChunkMax
+	bigKey      = keyChunkMax / 4      // a chunk's tail left unused is then under a quarter
 	maxKeyRefs  = 1 << (32 - keyShift) // chunks addressable: 4 GiB of keys
 )
 
