@@ -18,7 +18,7 @@ type retained struct {
 
 	rmu   sync.Mutex
 	held  map[uint64]int // retains outstanding, by the epoch they were taken in
-	nheld atomic.Int64   // len(held) > 0, readable without mu
+	nheld atomic.Int64   // retains outstanding in all, readable without rmu
 }
 
 type pendingRec struct {
@@ -27,14 +27,15 @@ type pendingRec struct {
 	epoch uint64
 }
 
-func newRetained() retained { return retained{held: make(map[uint64]int)} }
-
 // retain keeps every value the store holds now from being overwritten until release is
 // called (release may be called without the server lock, and more than once). It must
 // be called with the server lock held.
 func (st *store) retain() (release func()) {
 	st.rmu.Lock()
 	e := st.epoch
+	if st.held == nil {
+		st.held = make(map[uint64]int)
+	}
 	st.held[e]++
 	st.nheld.Add(1)
 	st.rmu.Unlock()

@@ -93,3 +93,64 @@ func TestRetainTakenAfterFreeDoesNotBlock(t *testing.T) {
 		t.Errorf("%d frees still queued; the only retain held was taken after them", len(s.st.pend))
 	}
 }
+
+// Readers retain, read outside the lock and release from their own goroutines while a
+// client deletes and stores the same keys: every value read is one that was stored whole.
+func TestRetainConcurrentReaders(t *testing.T) {
+	s := NewServer(t)
+	const keys = 200
+	valueOf := func(round, i int) string { return fmt.Sprintf("%04d:%03d:%s", round, i, strings.Repeat("v", i%50)) }
+	for i := range keys {
+		s.Set(fmt.Sprint("k", i), []byte(valueOf(0, i)), 0)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for j := 0; ; j++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				i := (g*37 + j) % keys
+				s.mu.Lock()
+				release := s.st.retain()
+				var v []byte
+				if n := s.st.tree.get([]byte(fmt.Sprint("k", i))); n != 0 {
+					if it := s.st.item(n); it != nil {
+						v = s.st.value(it)
+					}
+				}
+				s.mu.Unlock()
+				want := fmt.Sprintf(":%03d:%s", i, strings.Repeat("v", i%50))
+				if v != nil && (len(v) != 4+len(want) || string(v[4:]) != want) {
+					release()
+					errs <- fmt.Errorf("k%d read %q outside the lock", i, v)
+					return
+				}
+				release()
+			}
+		}()
+	}
+	c := dial(t, s)
+	for round := 1; round <= 8; round++ {
+		for i := range keys {
+			c.do(generated.OpDelete, fmt.Sprint("k", i))
+			c.do(generated.OpSet, "0", fmt.Sprint("k", i), valueOf(round, i))
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.reclaim()
+	if len(s.st.pend) != 0 || s.st.nheld.Load() != 0 {
+		t.Errorf("%d frees queued, %d retains held after every reader released", len(s.st.pend), s.st.nheld.Load())
+	}
+}

@@ -25,7 +25,8 @@ const walkCheck = 8
 // sibling and first child are read when it is visited. Nodes are never removed, new
 // children are appended, and a split (trie.split) keeps the split node's slot and next
 // sibling and moves its continuation below it, so pending nodes stay valid. The top node
-// is visited in the call that creates the cursor's first step, under the same lock.
+// must be visited (the first call of next) under the lock the cursor was made under: split
+// before that, it would spell less than the prefix and have children outside it.
 type cursor struct {
 	t     *trie
 	top   nodeID // its siblings are not under the prefix
