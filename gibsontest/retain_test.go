@@ -3,6 +3,7 @@ package gibsontest
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -98,22 +99,15 @@ func TestRetainTakenAfterFreeDoesNotBlock(t *testing.T) {
 // client deletes and stores the same keys: every value read is one that was stored whole.
 func TestRetainConcurrentReaders(t *testing.T) {
 	s := NewServer(t)
-	const keys = 200
+	const keys, readers, reads = 200, 4, 500
 	valueOf := func(round, i int) string { return fmt.Sprintf("%04d:%03d:%s", round, i, strings.Repeat("v", i%50)) }
 	for i := range keys {
 		s.Set(fmt.Sprint("k", i), []byte(valueOf(0, i)), 0)
 	}
-	done := make(chan struct{})
-	errs := make(chan error, 4)
-	for g := range 4 {
+	errs := make(chan error, readers)
+	for g := range readers {
 		go func() {
-			for j := 0; ; j++ {
-				select {
-				case <-done:
-					errs <- nil
-					return
-				default:
-				}
+			for j := range reads {
 				i := (g*37 + j) % keys
 				s.mu.Lock()
 				release := s.st.retain()
@@ -125,26 +119,33 @@ func TestRetainConcurrentReaders(t *testing.T) {
 				}
 				s.mu.Unlock()
 				want := fmt.Sprintf(":%03d:%s", i, strings.Repeat("v", i%50))
-				if v != nil && (len(v) != 4+len(want) || string(v[4:]) != want) {
-					release()
+				ok := v == nil || (len(v) == 4+len(want) && string(v[4:]) == want)
+				release()
+				if !ok {
 					errs <- fmt.Errorf("k%d read %q outside the lock", i, v)
 					return
 				}
-				release()
+				runtime.Gosched() // let the churning client's requests in
 			}
+			errs <- nil
 		}()
 	}
 	c := dial(t, s)
-	for round := 1; round <= 8; round++ {
+	for round, left := 1, readers; left > 0; round++ {
 		for i := range keys {
 			c.do(generated.OpDelete, fmt.Sprint("k", i))
 			c.do(generated.OpSet, "0", fmt.Sprint("k", i), valueOf(round, i))
 		}
-	}
-	close(done)
-	for range 4 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
+		for drained := false; !drained && left > 0; {
+			select {
+			case err := <-errs:
+				if err != nil {
+					t.Fatal(err)
+				}
+				left--
+			default:
+				drained = true
+			}
 		}
 	}
 	s.mu.Lock()
