@@ -56,7 +56,8 @@ func (s *Server) Get(key string) ([]byte, bool) {
 
 // Set stores value under key with a TTL of ttl rounded down to whole seconds (0 = none)
 // as SET would, compression included, ignoring locks and the memory limit. Key and
-// value are stored as given, without the protocol's truncation.
+// value are stored as given, without the protocol's truncation. It panics when the
+// store's 32-bit references are used up (where SET would answer MEM).
 func (s *Server) Set(key string, value []byte, ttl time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
