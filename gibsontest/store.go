@@ -198,7 +198,7 @@ func (st *store) newBig(b []byte) uint32 {
 	return uint32(len(st.big) - 1)
 }
 
-// drop frees the record r of n's item, and its large value. A large value is dropped at
+// drop frees the item record r (no longer any node's) and its large value, which goes at
 // once: a reader holding it keeps it alive, and it is never written again.
 func (st *store) drop(r recRef) {
 	it := (*header)(st.ar.ptr(r))
