@@ -86,7 +86,7 @@ type store struct {
 }
 
 func newStore() *store {
-	return &store{tree: newTrie(), locks: make(map[*header]int64)}
+	return &store{tree: newTrie(), ar: newArena(), locks: make(map[*header]int64)}
 }
 
 // used is the memory figure compared with max_memory and reported as memory_used: the

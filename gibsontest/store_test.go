@@ -67,7 +67,8 @@ func TestKeysOfAnyLength(t *testing.T) {
 }
 
 // Space freed by large values serves smaller ones: storing 1 000-byte values, deleting
-// them and storing 100-byte values in their place does not grow the arena.
+// most of them (a few left in every chunk, so no chunk is wholly free) and storing
+// 100-byte values in their place does not grow the arena.
 func TestFreedRecordsServeSmallerValues(t *testing.T) {
 	s := NewServer(t)
 	const n = 2000
@@ -75,20 +76,60 @@ func TestFreedRecordsServeSmallerValues(t *testing.T) {
 		s.Set(fmt.Sprintf("a%05d", i), []byte(strings.Repeat("a", 1000)), 0)
 	}
 	s.mu.Lock()
-	chunks, end := len(s.st.ar.chunks), s.st.ar.end
+	chunks := len(s.st.ar.chunks)
+	for i := range n {
+		if i%64 != 0 {
+			s.st.free(s.st.tree.get([]byte(fmt.Sprintf("a%05d", i))))
+		}
+	}
+	spare := len(s.st.ar.spare)
 	s.mu.Unlock()
-	s.Flush()
+	if spare != 0 {
+		t.Fatalf("%d chunks wholly free; the test wants every chunk to keep a record", spare)
+	}
 	for i := range 5 * n {
 		s.Set(fmt.Sprintf("b%05d", i), []byte(fmt.Sprintf("%05d%s", i, strings.Repeat("b", 95))), 0)
 	}
 	s.mu.Lock()
-	chunks2, end2 := len(s.st.ar.chunks), s.st.ar.end
+	chunks2 := len(s.st.ar.chunks)
 	s.mu.Unlock()
-	if chunks2 != chunks || end2 != end {
-		t.Errorf("the arena grew from %d chunks (end %d) to %d (end %d) storing smaller values in freed space", chunks, end, chunks2, end2)
+	if chunks2 != chunks {
+		t.Errorf("the arena grew from %d chunks to %d storing smaller values in freed space", chunks, chunks2)
 	}
 	for i := range 5 * n {
 		want := fmt.Sprintf("%05d%s", i, strings.Repeat("b", 95))
+		if v, ok := s.Get(fmt.Sprintf("b%05d", i)); !ok || string(v) != want {
+			t.Fatalf("b%05d = %q, %v", i, v, ok)
+		}
+	}
+	for i := 0; i < n; i += 64 {
+		if v, ok := s.Get(fmt.Sprintf("a%05d", i)); !ok || string(v) != strings.Repeat("a", 1000) {
+			t.Fatalf("a%05d = %q, %v", i, v, ok)
+		}
+	}
+}
+
+// A chunk whose records are all freed serves records of any size: storing 100-byte
+// values, deleting them and storing 200-byte values takes about the chunks the 200-byte
+// values need, not those plus the old ones.
+func TestFreedChunksServeLargerValues(t *testing.T) {
+	s := NewServer(t)
+	const n = 20000
+	for i := range n {
+		s.Set(fmt.Sprintf("a%05d", i), []byte(strings.Repeat("a", 100)), 0)
+	}
+	s.Flush()
+	for i := range n {
+		s.Set(fmt.Sprintf("b%05d", i), []byte(fmt.Sprintf("%05d%s", i, strings.Repeat("b", 195))), 0)
+	}
+	s.mu.Lock()
+	chunks := len(s.st.ar.chunks)
+	s.mu.Unlock()
+	if need := n*roundRec(hdrLen+200)/chunkBytes + 2; chunks > need {
+		t.Errorf("%d chunks hold %d records of %d bytes; want at most %d", chunks, n, roundRec(hdrLen+200), need)
+	}
+	for i := range n {
+		want := fmt.Sprintf("%05d%s", i, strings.Repeat("b", 195))
 		if v, ok := s.Get(fmt.Sprintf("b%05d", i)); !ok || string(v) != want {
 			t.Fatalf("b%05d = %q, %v", i, v, ok)
 		}
