@@ -234,19 +234,21 @@ func TestMemoryLimit(t *testing.T) {
 		c.MaxMemCron = 5 * time.Second
 		c.ExpiredCron = time.Hour
 	})
+	// Long keys, so that the key index alone is over the limit once the items are evicted.
+	key := func(i int) string { return "m:" + itoa(int64(i)) + ":a-key-longer-than-its-value" }
 	for i := 0; s.MemoryUsed() <= 300; i++ {
-		eq(t, "SET under the limit", c.do(generated.OpSet, "0", "m:"+itoa(int64(i)), "v"), value("v"))
+		eq(t, "SET under the limit", c.do(generated.OpSet, "0", key(i), "v"), value("v"))
 	}
 	eq(t, "SET over the limit", c.do(generated.OpSet, "0", "m:x", "v"), status(wire.CodeMem))
 	eq(t, "SET NaN over the limit", c.do(generated.OpSet, "abc", "m:x", "v"), status(wire.CodeMem))
 	eq(t, "MSET empty over the limit", c.do(generated.OpMSet, ""), status(wire.CodeMem))
 	eq(t, "INC is not checked", c.do(generated.OpInc, "m:n"), number(1))
-	c.do(generated.OpLock, "m:0", "-1")
+	c.do(generated.OpLock, key(0), "-1")
 	s.FastForward(5 * time.Second)
-	c.do(generated.OpGet, "m:1") // recently accessed: survives eviction
+	c.do(generated.OpGet, key(1)) // recently accessed: survives eviction
 	full := s.MemoryUsed()
 	s.FastForward(5 * time.Second)
-	if got := s.Keys("m:"); !slices.Equal(got, []string{"m:1"}) {
+	if got := s.Keys("m:"); !slices.Equal(got, []string{key(1)}) {
 		t.Errorf("after eviction: %q, want only the recently read m:1 (locks do not protect)", got)
 	}
 	if used := s.MemoryUsed(); used >= full || used <= 300 {

@@ -1,6 +1,7 @@
 package gibsontest
 
 import (
+	"fmt"
 	"io"
 	"testing"
 
@@ -52,5 +53,40 @@ func BenchmarkPipelinedGet(b *testing.B) {
 			}
 		})
 		s.Close()
+	}
+}
+
+// BenchmarkPrefixWalk times COUNT and MGET over a prefix matching 20 000 keys of 16-byte
+// values (one request at a time), the walks the store's layout decides.
+func BenchmarkPrefixWalk(b *testing.B) {
+	s := NewServer(b)
+	for i := 0; i < 20000; i++ {
+		s.Set("user:"+fmt.Sprintf("%08d", i), []byte("value-of-sixteen"), 0)
+	}
+	for _, op := range []wire.Opcode{generated.OpCount, generated.OpMGet} {
+		b.Run(op.String(), func(b *testing.B) {
+			c := dial(b, s)
+			frame := wire.AppendRequest(nil, op, []byte("user:"))
+			var r wire.Reader
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.send(frame)
+				for {
+					rep, ok, err := r.Next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if ok {
+						if rep.Code != wire.CodeVal && rep.Code != wire.CodeKVal {
+							b.Fatalf("reply %v", rep.Code)
+						}
+						break
+					}
+					if _, err := r.Fill(c.nc); err != nil && err != io.EOF {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -87,8 +87,8 @@ func (s *Server) runDue(stop <-chan struct{}) {
 
 // sweepExpired purges every expired item, locked or not.
 func (s *Server) sweepExpired(now int64, stop <-chan struct{}) {
-	s.walkItems(nil, stop, func(n *node) bool {
-		if n.it.expired(now) {
+	s.walkItems(nil, stop, func(n nodeID) bool {
+		if s.st.item(n).expired(now) {
 			s.st.free(n)
 		}
 		return true
@@ -102,8 +102,8 @@ func (s *Server) evict(now int64, stop <-chan struct{}) {
 		return
 	}
 	age := int64(s.cfg.GCRatio / time.Second)
-	s.walkItems(nil, stop, func(n *node) bool {
-		if now-n.it.access >= age {
+	s.walkItems(nil, stop, func(n nodeID) bool {
+		if now-int64(s.st.item(n).access) >= age {
 			s.st.free(n)
 		}
 		return true

@@ -7,43 +7,45 @@ import "github.com/gogibson/gogibson/wire"
 
 // TTL <key> <seconds>
 func cmdTTL(r *request) action {
-	n := r.live(r.a.key) // the key is checked before the number
-	if n == nil {
+	_, it := r.live(r.a.key) // the key is checked before the number
+	if it == nil {
 		return r.status(wire.CodeNotFound)
 	}
 	secs, ok := parseNumber(r.a.rest)
 	if !ok {
 		return r.status(wire.CodeNaN)
 	}
-	n.it.created, n.it.access = r.now, r.now
-	n.it.ttl = storedTTL(secs, r.s.cfg.MaxItemTTL)
+	it.created, it.access = uint32(r.now), uint32(r.now)
+	it.ttl = storedTTL(secs, r.s.cfg.MaxItemTTL)
 	return r.status(wire.CodeOK)
 }
 
 // LOCK <key> <seconds>
 func cmdLock(r *request) action {
-	n := r.live(r.a.key)
-	if n == nil {
+	_, it := r.live(r.a.key)
+	if it == nil {
 		return r.status(wire.CodeNotFound)
 	}
 	secs, ok := parseNumber(r.a.rest)
 	if !ok {
 		return r.status(wire.CodeNaN)
 	}
-	n.it.access = r.now
-	if n.it.locked(r.now) {
+	it.access = uint32(r.now)
+	if r.st.locked(it, r.now) {
 		return r.status(wire.CodeLocked)
 	}
-	n.it.created, n.it.lock = r.now, secs
+	it.created = uint32(r.now)
+	r.st.setLock(it, secs)
 	return r.status(wire.CodeOK)
 }
 
 // UNLOCK <key>
 func cmdUnlock(r *request) action {
-	n := r.live(r.a.key)
-	if n == nil {
+	_, it := r.live(r.a.key)
+	if it == nil {
 		return r.status(wire.CodeNotFound)
 	}
-	n.it.lock, n.it.access = 0, r.now
+	r.st.setLock(it, 0)
+	it.access = uint32(r.now)
 	return r.status(wire.CodeOK)
 }

@@ -12,17 +12,23 @@ import (
 // MSET <prefix> <value>: never creates keys; replaced items lose TTL and lock.
 func cmdMSet(r *request) action {
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		switch {
-		case nd.it.locked(r.now): // skipped, not purged even if expired
-		case r.purged(nd):
-		default:
-			r.st.put(nd, r.st.newText(r.a.rest, r.s.cfg.Compression, r.now))
+	full := false
+	if !r.walk(func(nd nodeID) bool {
+		if r.st.locked(r.st.item(nd), r.now) { // skipped, not purged even if expired
+			return true
+		}
+		if _, gone := r.purged(nd); !gone {
+			if full = !r.st.setText(nd, r.a.rest, r.s.cfg.Compression, r.now, -1); full {
+				return false
+			}
 			n++
 		}
 		return true
 	}) {
 		return actClose
+	}
+	if full {
+		return r.status(wire.CodeMem) // the store's 32-bit references are used up
 	}
 	return r.count(n)
 }
@@ -34,10 +40,10 @@ func cmdMTTL(r *request) action {
 		return r.status(wire.CodeNaN)
 	}
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		if !r.purged(nd) {
-			nd.it.created, nd.it.access = r.now, r.now
-			nd.it.ttl = storedTTL(secs, r.s.cfg.MaxItemTTL)
+	if !r.walk(func(nd nodeID) bool {
+		if it, gone := r.purged(nd); !gone {
+			it.created, it.access = uint32(r.now), uint32(r.now)
+			it.ttl = storedTTL(secs, r.s.cfg.MaxItemTTL)
 			n++
 		}
 		return true
@@ -64,13 +70,13 @@ func cmdMGet(r *request) action {
 	var w kvalWriter
 	r.out, w = beginKVal(r.out)
 	w.refs0 = r.refBytes
-	if !r.walk(func(nd *node) bool {
+	if !r.walk(func(nd nodeID) bool {
 		seen++
-		if !r.purged(nd) {
-			nd.it.touch(r.now)
+		if it, gone := r.purged(nd); !gone {
+			it.touch(r.now)
 			live = true
 			if !over {
-				w.item(r, cutAtNUL(nd.key), nd.it)
+				w.item(r, cutAtNUL(r.st.tree.key(nd)), it)
 				if over = w.over(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize); over {
 					r.truncate(w.start)
 				}
@@ -104,18 +110,18 @@ func (r *request) finishKVal(w kvalWriter) action {
 }
 
 // walk is Server.walkItems over the request's prefix, stopped when the connection closes.
-func (r *request) walk(fn func(nd *node) bool) bool {
+func (r *request) walk(fn func(nd nodeID) bool) bool {
 	return r.s.walkItems(r.a.key, r.closed, fn)
 }
 
 // MDEL <prefix>: locked items are skipped.
 func cmdMDel(r *request) action {
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		switch {
-		case nd.it.locked(r.now):
-		case r.purged(nd):
-		default:
+	if !r.walk(func(nd nodeID) bool {
+		if r.st.locked(r.st.item(nd), r.now) {
+			return true
+		}
+		if _, gone := r.purged(nd); !gone {
 			r.st.free(nd)
 			n++
 		}
@@ -135,16 +141,15 @@ func cmdMDec(r *request) action { return mincBy(r, -1) }
 // mincBy counts numbers and numeric text it changed, and LZF items it left alone (sic).
 func mincBy(r *request, d int64) action {
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		switch {
-		case nd.it.locked(r.now):
-		case r.purged(nd):
-		default:
-			nd.it.access = r.now
-			if nd.it.enc == wire.EncLZF {
+	if !r.walk(func(nd nodeID) bool {
+		if r.st.locked(r.st.item(nd), r.now) {
+			return true
+		}
+		if it, gone := r.purged(nd); !gone {
+			it.access = uint32(r.now)
+			if it.enc == wire.EncLZF {
 				n++
-			} else if v, ok := numericValue(nd.it); ok {
-				r.st.setNumber(nd, v+d)
+			} else if v, ok := r.st.numericValue(it); ok && r.st.setNumber(nd, v+d) {
 				n++
 			}
 		}
@@ -162,9 +167,10 @@ func cmdMLock(r *request) action {
 		return r.status(wire.CodeNaN)
 	}
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		if !r.purged(nd) && !nd.it.locked(r.now) {
-			nd.it.created, nd.it.access, nd.it.lock = r.now, r.now, secs
+	if !r.walk(func(nd nodeID) bool {
+		if it, gone := r.purged(nd); !gone && !r.st.locked(it, r.now) {
+			it.created, it.access = uint32(r.now), uint32(r.now)
+			r.st.setLock(it, secs)
 			n++
 		}
 		return true
@@ -177,9 +183,10 @@ func cmdMLock(r *request) action {
 // MUNLOCK <prefix>: counts every live match, locked or not.
 func cmdMUnlock(r *request) action {
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		if !r.purged(nd) {
-			nd.it.lock, nd.it.access = 0, r.now
+	if !r.walk(func(nd nodeID) bool {
+		if it, gone := r.purged(nd); !gone {
+			r.st.setLock(it, 0)
+			it.access = uint32(r.now)
 			n++
 		}
 		return true
@@ -192,9 +199,9 @@ func cmdMUnlock(r *request) action {
 // COUNT <prefix>: VAL 0 rather than NOT_FOUND.
 func cmdCount(r *request) action {
 	var n int64
-	if !r.walk(func(nd *node) bool {
-		if !r.purged(nd) {
-			nd.it.touch(r.now)
+	if !r.walk(func(nd nodeID) bool {
+		if it, gone := r.purged(nd); !gone {
+			it.touch(r.now)
 			n++
 		}
 		return true
@@ -211,8 +218,8 @@ func cmdKeys(r *request) action {
 	r.out, w = beginKVal(r.out)
 	var idx [20]byte
 	over := false
-	if !r.walk(func(nd *node) bool {
-		r.out = w.text(r.out, string(strconv.AppendInt(idx[:0], int64(w.count), 10)), cutAtNUL(nd.key))
+	if !r.walk(func(nd nodeID) bool {
+		r.out = w.textBytes(r.out, strconv.AppendInt(idx[:0], int64(w.count), 10), cutAtNUL(r.st.tree.key(nd)))
 		over = w.over(r.out, 0, r.s.cfg.MaxResponseSize)
 		return !over
 	}) || over {

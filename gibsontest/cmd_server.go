@@ -40,7 +40,7 @@ func cmdStats(r *request) action {
 	}
 	frag := 1.0
 	if used := st.used(); used > 0 {
-		frag = float64(used+int64(len(st.tree.nodes))*48) / float64(used)
+		frag = float64(used+int64(st.tree.idx.n)*48) / float64(used)
 	}
 	out, w := beginKVal(r.out)
 	out = w.text(out, "server_version", statsVersion)

@@ -10,42 +10,45 @@ func cmdSet(r *request) action {
 	if !ok {
 		return r.status(wire.CodeNaN)
 	}
-	n := r.node(r.a.key)
-	if n != nil && n.it.locked(r.now) { // even an expired item: the lock is checked first
+	n, it := r.node(r.a.key)
+	if it != nil && r.st.locked(it, r.now) { // even an expired item: the lock is checked first
 		return r.status(wire.CodeLocked)
 	}
-	it := r.st.newText(r.a.rest, r.s.cfg.Compression, r.now)
+	stored := int16(-1)
 	if ttl > 0 {
-		it.ttl = int16(min(r.s.cfg.MaxItemTTL, ttl))
+		stored = int16(min(r.s.cfg.MaxItemTTL, ttl))
 	}
-	if n == nil {
+	if n == 0 {
 		n = r.st.tree.insert(r.a.key)
 	}
-	r.st.put(n, it)
+	if n == 0 || !r.st.setText(n, r.a.rest, r.s.cfg.Compression, r.now, stored) {
+		return r.status(wire.CodeMem) // the store's 32-bit references are used up
+	}
 	r.out = appendValue(r.out, r.a.rest)
 	return actReply
 }
 
 // GET <key>
 func cmdGet(r *request) action {
-	n := r.live(r.a.key)
-	if n == nil {
+	_, it := r.live(r.a.key)
+	if it == nil {
 		return r.status(wire.CodeNotFound)
 	}
-	n.it.touch(r.now)
-	r.item(n.it)
+	it.touch(r.now)
+	r.item(it)
 	return actReply
 }
 
 // DEL <key>
 func cmdDel(r *request) action {
-	n := r.node(r.a.key)
+	n, it := r.node(r.a.key)
 	switch {
-	case n == nil:
+	case it == nil:
 		return r.status(wire.CodeNotFound)
-	case n.it.locked(r.now): // before expiry, like SET
+	case r.st.locked(it, r.now): // before expiry, like SET
 		return r.status(wire.CodeLocked)
-	case r.purged(n):
+	}
+	if _, gone := r.purged(n); gone {
 		return r.status(wire.CodeNotFound)
 	}
 	r.st.free(n)
@@ -60,35 +63,41 @@ func cmdDec(r *request) action { return incBy(r, -1) }
 
 // incBy is INC and DEC: a missing key becomes the number 1 for both (sic).
 func incBy(r *request, d int64) action {
-	n := r.node(r.a.key)
-	if n == nil {
-		n = r.st.tree.insert(r.a.key)
-		r.st.put(n, item{enc: wire.EncNumber, num: 1, ttl: -1, created: r.now, access: r.now})
+	n, it := r.node(r.a.key)
+	if it == nil {
+		if n == 0 {
+			n = r.st.tree.insert(r.a.key)
+		}
+		if n == 0 || !r.st.setNumberNew(n, 1, r.now) {
+			return r.status(wire.CodeMem) // the store's 32-bit references are used up
+		}
 		return r.number(1)
 	}
-	if r.purged(n) {
+	if _, gone := r.purged(n); gone {
 		return r.status(wire.CodeNotFound)
 	}
-	if n.it.locked(r.now) {
+	if r.st.locked(it, r.now) {
 		return r.status(wire.CodeLocked)
 	}
-	n.it.access = r.now
-	v, ok := numericValue(n.it)
+	it.access = uint32(r.now)
+	v, ok := r.st.numericValue(it)
 	if !ok {
 		return r.status(wire.CodeNaN)
 	}
-	r.st.setNumber(n, v+d)
+	if !r.st.setNumber(n, v+d) {
+		return r.status(wire.CodeMem)
+	}
 	return r.number(v + d)
 }
 
 // numericValue is the number an item holds for INC/DEC/MINC/MDEC: numbers as they are,
 // plain text when it parses (§2.6); LZF items never count as numbers.
-func numericValue(it *item) (int64, bool) {
+func (st *store) numericValue(it *header) (int64, bool) {
 	switch it.enc {
 	case wire.EncNumber:
-		return it.num, true
+		return it.num(), true
 	case wire.EncPlain:
-		return parseNumber(it.data)
+		return parseNumber(st.value(it))
 	}
 	return 0, false
 }

@@ -160,29 +160,34 @@ func (r *request) count(n int64) action {
 	return r.number(n)
 }
 
-// node returns the node holding an item under key (expired or not), or nil.
-func (r *request) node(key []byte) *node {
-	if n := r.st.tree.get(key); n != nil && n.it != nil {
-		return n
+// node returns the node holding an item under key (expired or not) and the item, or
+// nil.
+func (r *request) node(key []byte) (nodeID, *header) {
+	if n := r.st.tree.get(key); n != 0 {
+		if it := r.st.item(n); it != nil {
+			return n, it
+		}
 	}
-	return nil
+	return 0, nil
 }
 
-// live returns the node of a live item under key, purging an expired one (lazy expiry).
-func (r *request) live(key []byte) *node {
-	n := r.node(key)
-	if n != nil && n.it.expired(r.now) {
+// live returns the node and item of a live item under key, purging an expired one (lazy
+// expiry).
+func (r *request) live(key []byte) (nodeID, *header) {
+	n, it := r.node(key)
+	if it != nil && it.expired(r.now) {
 		r.st.free(n)
-		return nil
+		return 0, nil
 	}
-	return n
+	return n, it
 }
 
-// purged reports whether n's item had expired, purging it if so.
-func (r *request) purged(n *node) bool {
-	if n.it.expired(r.now) {
+// purged reports whether n's item had expired, purging it if so; else it returns the item.
+func (r *request) purged(n nodeID) (*header, bool) {
+	it := r.st.item(n)
+	if it.expired(r.now) {
 		r.st.free(n)
-		return true
+		return nil, true
 	}
-	return false
+	return it, false
 }

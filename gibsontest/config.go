@@ -40,10 +40,11 @@ type Config struct {
 	// MaxItemTTL (max_item_ttl, seconds) clamps TTLs before they are stored in 16 bits.
 	MaxItemTTL int64
 	// MaxMemory (max_memory): SET and MSET answer MEM while the memory used by the data
-	// is above it: every item (ItemOverhead plus its value's heap block) and the key
-	// index (trie nodes, keys and lookup map), which like the reference's trie keeps every
-	// key ever stored, so many distinct short-lived keys also reach the limit. Buffers of
-	// connections are not counted.
+	// is above it: every item (ItemOverhead plus its value rounded up to 8 bytes; a value
+	// over 2 KiB: its own heap block) and the key index (20 bytes a trie node, the key
+	// bytes, 5 bytes a slot of the hash index), which like the reference's trie keeps
+	// every key ever stored, so many distinct short-lived keys also reach the limit.
+	// Buffers of connections are not counted.
 	MaxMemory int64
 	// Compression (compression): values strictly longer are LZF-compressed when that
 	// saves at least 4 bytes.
@@ -70,10 +71,10 @@ type Config struct {
 	LogFlushRate int
 }
 
-// ItemOverhead is what one stored item holds besides its value bytes (its metadata
-// record), as counted in memory_used, the MaxMemory check and eviction; keys are
-// counted with the key index.
-const ItemOverhead = 80
+// ItemOverhead is what one stored item holds besides its value bytes (the header of its
+// record: TTL, encoding, times, length), as counted in memory_used, the MaxMemory check
+// and eviction; keys are counted with the key index.
+const ItemOverhead = 16
 
 // DefaultConfig returns the reference server's compiled defaults (docs/protocol.md §8),
 // except PidFile, which is empty: "gibson serve" writes a pidfile only where a config file

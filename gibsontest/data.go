@@ -14,7 +14,7 @@ import (
 func (s *Server) Flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.tree.root.walk(func(n *node) bool {
+	s.st.tree.walk(nil, func(n nodeID) bool {
 		s.st.free(n)
 		return true
 	})
@@ -26,8 +26,8 @@ func (s *Server) Keys(prefix string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var keys []string
-	s.st.tree.walk([]byte(prefix), func(n *node) bool {
-		keys = append(keys, n.key)
+	s.st.tree.walk([]byte(prefix), func(n nodeID) bool {
+		keys = append(keys, string(s.st.tree.key(n)))
 		return true
 	})
 	return keys
@@ -38,30 +38,37 @@ func (s *Server) Keys(prefix string) []string {
 func (s *Server) Get(key string) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.st.tree.get([]byte(key))
-	if n == nil || n.it == nil || n.it.expired(s.nowTime().Unix()) {
+	var it *header
+	if n := s.st.tree.get([]byte(key)); n != 0 {
+		it = s.st.item(n)
+	}
+	if it == nil || it.expired(s.nowTime().Unix()) {
 		return nil, false
 	}
-	switch n.it.enc {
+	switch it.enc {
 	case wire.EncNumber:
-		return []byte(itoa(n.it.num)), true
+		return []byte(itoa(it.num())), true
 	case wire.EncLZF:
-		return lzfDecompress(nil, n.it.data), true
+		return lzfDecompress(nil, s.st.value(it)), true
 	}
-	return append([]byte(nil), n.it.data...), true
+	return append([]byte(nil), s.st.value(it)...), true
 }
 
 // Set stores value under key with a TTL of ttl rounded down to whole seconds (0 = none)
 // as SET would, compression included, ignoring locks and the memory limit. Key and
-// value are stored as given, without the protocol's truncation.
+// value are stored as given, without the protocol's truncation. It panics when the
+// store's 32-bit references are used up (where SET would answer MEM).
 func (s *Server) Set(key string, value []byte, ttl time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it := s.st.newText(value, s.cfg.Compression, s.nowTime().Unix())
+	stored := int16(-1)
 	if secs := int64(ttl / time.Second); secs > 0 {
-		it.ttl = int16(min(s.cfg.MaxItemTTL, secs))
+		stored = int16(min(s.cfg.MaxItemTTL, secs))
 	}
-	s.st.put(s.st.tree.insert([]byte(key)), it)
+	n := s.st.tree.insert([]byte(key))
+	if n == 0 || !s.st.setText(n, value, s.cfg.Compression, s.nowTime().Unix(), stored) {
+		panic("gibsontest: Set: the store's 32-bit references are used up")
+	}
 }
 
 // Len returns the number of stored items, expired-but-unpurged ones included (STATS

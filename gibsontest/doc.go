@@ -22,9 +22,12 @@
 //   - A 4-byte length field split across reads is read normally (the reference corrupts
 //     the connection).
 //   - Memory figures count what the data holds on the Go heap: items (ItemOverhead plus
-//     the value's heap block) and the key index (trie nodes, keys, lookup map), which
-//     like the reference's trie never forgets a key; there are no preallocated buffers,
-//     so an empty server reports 0 and its first SET always passes.
+//     the value rounded up to 8 bytes, or a large value's heap block) and the key index
+//     (trie nodes, keys, hash index), which like the reference's trie never forgets a
+//     key; there are no preallocated buffers, so an empty server reports 0 and its first
+//     SET always passes.
+//   - Item times (created, access) are kept as 32-bit unsigned seconds, so a server clock
+//     before 1970 or after 2106 (WithClock) reports them wrapped.
 //   - Lazy expiry during a prefix walk purges the item it found, even when its key holds
 //     0x00 (the reference purges the key cut at the NUL, i.e. usually nothing).
 //   - Configuration values that do not parse are errors instead of silently falling back

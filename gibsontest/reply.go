@@ -1,6 +1,7 @@
 package gibsontest
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/gogibson/gogibson/wire"
@@ -30,16 +31,17 @@ func appendValue(out, b []byte) []byte {
 }
 
 // item appends VAL with it's value: numbers as numbers, LZF decompressed.
-func (r *request) item(it *item) {
+func (r *request) item(it *header) {
 	switch it.enc {
 	case wire.EncNumber:
-		r.out = appendNumber(r.out, it.num)
+		r.out = appendNumber(r.out, it.num())
 	case wire.EncLZF:
-		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, it.rawLen)
-		r.out = lzfDecompress(r.out, it.data)
+		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, it.rawLen())
+		r.out = lzfDecompress(r.out, r.st.value(it))
 	default:
-		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(it.data))
-		r.plain(it.data)
+		data := r.st.value(it)
+		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(data))
+		r.plain(data)
 	}
 }
 
@@ -61,6 +63,19 @@ func (w *kvalWriter) key(out []byte, k string) []byte {
 	return append(out, k...)
 }
 
+func (w *kvalWriter) keyBytes(out, k []byte) []byte {
+	w.count++
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(k)))
+	return append(out, k...)
+}
+
+// textBytes appends one pair with a plain value, both given as bytes.
+func (w *kvalWriter) textBytes(out, k, v []byte) []byte {
+	out = append(w.keyBytes(out, k), byte(wire.EncPlain))
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(v)))
+	return append(out, v...)
+}
+
 // text appends one pair with a plain value.
 func (w *kvalWriter) text(out []byte, k, v string) []byte {
 	out = append(w.key(out, k), byte(wire.EncPlain))
@@ -75,20 +90,21 @@ func (w *kvalWriter) number(out []byte, k string, v int64) []byte {
 }
 
 // item appends one pair holding it's value (numbers as numbers, LZF decompressed).
-func (w *kvalWriter) item(r *request, k string, it *item) {
-	r.out = w.key(r.out, k)
+func (w *kvalWriter) item(r *request, k []byte, it *header) {
+	r.out = w.keyBytes(r.out, k)
 	switch it.enc {
 	case wire.EncNumber:
 		r.out = append(r.out, byte(wire.EncNumber), 8, 0, 0, 0)
-		r.out = binary.LittleEndian.AppendUint64(r.out, uint64(it.num))
+		r.out = binary.LittleEndian.AppendUint64(r.out, uint64(it.num()))
 	case wire.EncLZF:
 		r.out = append(r.out, byte(wire.EncPlain))
-		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(it.rawLen))
-		r.out = lzfDecompress(r.out, it.data)
+		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(it.rawLen()))
+		r.out = lzfDecompress(r.out, r.st.value(it))
 	default:
+		data := r.st.value(it)
 		r.out = append(r.out, byte(wire.EncPlain))
-		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(len(it.data)))
-		r.plain(it.data)
+		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(len(data)))
+		r.plain(data)
 	}
 }
 
@@ -119,11 +135,9 @@ func (w *kvalWriter) finish(out []byte, extra int, maxBody int64) ([]byte, bool)
 
 // cutAtNUL returns key up to its first 0x00: the reference server rebuilds keys as C
 // strings in prefix walks, so MGET and KEYS report them cut there.
-func cutAtNUL(key string) string {
-	for i := 0; i < len(key); i++ {
-		if key[i] == 0 {
-			return key[:i]
-		}
+func cutAtNUL(key []byte) []byte {
+	if i := bytes.IndexByte(key, 0); i >= 0 {
+		return key[:i]
 	}
 	return key
 }

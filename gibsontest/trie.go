@@ -5,100 +5,139 @@ package gibsontest
 // commands (docs/protocol.md §5.6). A radix tree gives the same order with far fewer nodes:
 // splitting an edge keeps the existing continuation first, which is exactly the branch
 // that was created earlier. Nodes are never removed, so deleted branches keep their place.
+//
+// Nodes are 20-byte records in chunks, linked by 32-bit indices (first child, next
+// sibling), so the collector scans none of them; an edge label is a slice of some key in
+// the key arena rather than a string of its own, and keys are found by a hash index
+// (index.go) instead of a map.
 
-import "slices"
+import "bytes"
+
+// nodeID indexes a node; 0 is none (node 0 is never used), rootID is the root.
+type nodeID uint32
+
+const rootID nodeID = 1
 
 type node struct {
-	kids  []*node // in first-creation order
-	it    *item   // the item stored under key, nil when none
-	label string  // edge label from the parent; empty only for the root
-	key   string  // the full key this node spells
+	kid, sib nodeID // first child; next sibling, in first-creation order
+	key      uint32 // key arena reference of a key that starts with what this node spells
+	depth    uint32 // length of what it spells; its label is that key[parent's depth:depth]
+	rec      recRef // the item stored under the key this node spells, 0 when none
 }
 
-type trie struct {
-	root  node
-	nodes map[string]*node // every node that ever held an item, for O(1) lookups
-	bytes int64            // what the nodes, their keys and the map hold (an estimate)
-	// slab is the block new nodes are cut from. Nodes are never freed, so blocks need no
-	// bookkeeping; and a walk then reads this server's nodes in creation order, not spread
-	// over a heap shared with other servers of the same process (four in-process servers
-	// filled in turn walked at about half the speed of one server with as many keys).
-	slab blocks[node]
-}
-
-// blockLen is how many records a block holds (nodes: 8 KiB; items: 9 KiB).
-const blockLen = 128
-
-// blocks hands out records cut from blocks of blockLen, for a server's nodes and items.
-type blocks[T any] struct{ cur []T }
-
-// next returns a zero record from the current block, starting a new block when it is full.
-func (b *blocks[T]) next() *T {
-	if len(b.cur) == cap(b.cur) {
-		b.cur = make([]T, 0, blockLen)
-	}
-	b.cur = b.cur[:len(b.cur)+1]
-	return &b.cur[len(b.cur)-1]
-}
-
-// Memory held per node, measured with the Go runtime (go1.26, amd64): the node record,
-// its slot in its parent's child list (append doubles: up to two pointers) and, for nodes
-// holding keys, its share of the map (entry plus load factor and doubling).
+// Node chunks hold nodeChunk nodes (40 KiB).
 const (
-	nodeBytes     = 64
-	kidSlotBytes  = 16
-	mapEntryBytes = 56
+	nodeShift = 11
+	nodeChunk = 1 << nodeShift
+	nodeBytes = 20 // memory_used per node
 )
 
-func newTrie() *trie { return &trie{nodes: make(map[string]*node)} }
+type trie struct {
+	nodes [][]node
+	count uint32 // nodes handed out, the unused node 0 and the root included
+	keys  keyArena
+	idx   index
+}
 
-// get returns the node of key, nil when key never held an item.
-func (t *trie) get(key []byte) *node { return t.nodes[string(key)] }
+func newTrie() *trie {
+	t := &trie{idx: newIndex()}
+	t.newNode() // 0: none
+	t.newNode() // the root
+	return t
+}
 
-// insert returns the node for key, creating it (and splitting an edge) when needed.
-func (t *trie) insert(key []byte) *node {
-	if n := t.nodes[string(key)]; n != nil {
+// at returns the node n; the pointer stays valid, as chunks never move.
+func (t *trie) at(n nodeID) *node { return &t.nodes[n>>nodeShift][n&(nodeChunk-1)] }
+
+// newNode returns a zero node, 0 when the 32-bit indices are used up.
+func (t *trie) newNode() nodeID {
+	if t.count == ^uint32(0) {
+		return 0
+	}
+	if int(t.count>>nodeShift) == len(t.nodes) {
+		t.nodes = append(t.nodes, make([]node, nodeChunk))
+	}
+	t.count++
+	return nodeID(t.count - 1)
+}
+
+// bytes is what the key index holds, as counted in memory_used.
+func (t *trie) bytes() int64 {
+	return int64(t.count-2)*nodeBytes + t.keys.bytes + t.idx.bytes()
+}
+
+// key returns what n spells. The bytes are the key arena's: do not modify them.
+func (t *trie) key(n nodeID) []byte {
+	nd := t.at(n)
+	return t.keys.get(nd.key, int(nd.depth))
+}
+
+// get returns the node of key, 0 when key never held an item.
+func (t *trie) get(key []byte) nodeID { return t.idx.find(t, key) }
+
+// insert returns the node for key, creating it (and splitting an edge) when needed; 0
+// when the key arena or the node indices are full.
+func (t *trie) insert(key []byte) nodeID {
+	if n := t.get(key); n != 0 {
 		return n
 	}
-	k := string(key)
-	n, rest := &t.root, k
-	for rest != "" {
-		i := n.child(rest[0])
-		if i < 0 {
-			leaf := t.slab.next()
-			leaf.label, leaf.key = rest, k
-			n.kids = append(n.kids, leaf)
-			n = leaf
-			t.bytes += nodeBytes + kidSlotBytes + allocSize(len(k))
-			break
+	n, d := rootID, 0
+	for d < len(key) {
+		c, last := t.child(n, key[d], d)
+		if c == 0 {
+			ref, ok := t.keys.add(key)
+			leaf := t.newNode()
+			if !ok || leaf == 0 {
+				return 0
+			}
+			*t.at(leaf) = node{key: ref, depth: uint32(len(key))}
+			if last == 0 {
+				t.at(n).kid = leaf
+			} else {
+				t.at(last).sib = leaf
+			}
+			t.idx.add(t, leaf, key)
+			return leaf
 		}
-		c := n.kids[i]
-		l := commonPrefix(c.label, rest)
-		if l < len(c.label) {
-			mid := t.slab.next()
-			mid.label, mid.key, mid.kids = c.label[:l], c.key[:len(c.key)-len(c.label)+l], []*node{c}
-			t.bytes += nodeBytes + kidSlotBytes
-			c.label = c.label[l:]
-			n.kids[i] = mid
-			c = mid
+		label := t.key(c)[d:]
+		l := commonPrefix(label, key[d:])
+		if l < len(label) && !t.split(c, d+l) {
+			return 0
 		}
-		n, rest = c, rest[l:]
+		n, d = c, d+l
 	}
-	t.nodes[k] = n
-	t.bytes += mapEntryBytes
+	t.idx.add(t, n, key)
 	return n
 }
 
-func (n *node) child(b byte) int {
-	for i, c := range n.kids {
-		if c.label[0] == b {
-			return i
-		}
+// split shortens c to spell depth bytes. It splits in place: c keeps its slot and its
+// next sibling and becomes the new middle node, and a new node takes c's continuation
+// (children, item, index entry), so a walk's pending nodes keep their siblings (walk.go).
+func (t *trie) split(c nodeID, depth int) bool {
+	moved := t.newNode()
+	if moved == 0 {
+		return false
 	}
-	return -1
+	cn := t.at(c)
+	*t.at(moved) = node{kid: cn.kid, key: cn.key, depth: cn.depth, rec: cn.rec}
+	t.idx.replace(t, t.key(c), c, moved) // while c still spells its key
+	cn.kid, cn.rec, cn.depth = moved, 0, uint32(depth)
+	return true
 }
 
-func commonPrefix(a, b string) int {
+// child returns n's child whose label starts with b (n spelling d bytes), or 0 and n's
+// last child.
+func (t *trie) child(n nodeID, b byte, d int) (c, last nodeID) {
+	for c = t.at(n).kid; c != 0; c = t.at(c).sib {
+		if t.keys.byteAt(t.at(c).key, d) == b {
+			return c, last
+		}
+		last = c
+	}
+	return 0, last
+}
+
+func commonPrefix(a, b []byte) int {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		if a[i] != b[i] {
@@ -108,65 +147,36 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-// subtree returns the topmost node whose keys all start with prefix, or nil.
-func (t *trie) subtree(prefix []byte) *node {
-	n, rest := &t.root, prefix
-	for len(rest) > 0 {
-		i := n.child(rest[0])
-		if i < 0 {
-			return nil
+// subtree returns the topmost node whose keys all start with prefix, or 0.
+func (t *trie) subtree(prefix []byte) nodeID {
+	n, d := rootID, 0
+	for d < len(prefix) {
+		c, _ := t.child(n, prefix[d], d)
+		if c == 0 {
+			return 0
 		}
-		c := n.kids[i]
-		if len(rest) <= len(c.label) {
-			if c.label[:len(rest)] != string(rest) {
-				return nil
+		label, rest := t.key(c)[d:], prefix[d:]
+		if len(rest) <= len(label) {
+			if !bytes.Equal(label[:len(rest)], rest) {
+				return 0
 			}
 			return c
 		}
-		if string(rest[:len(c.label)]) != c.label {
-			return nil
+		if !bytes.Equal(rest[:len(label)], label) {
+			return 0
 		}
-		n, rest = c, rest[len(c.label):]
+		n, d = c, int(t.at(c).depth)
 	}
 	return n
 }
 
 // walk visits every node holding an item under prefix in trie order (a key before its
 // extensions, siblings in first-creation order) until fn returns false. fn may set or
-// clear n.it but must not insert keys.
-func (t *trie) walk(prefix []byte, fn func(n *node) bool) {
-	if n := t.subtree(prefix); n != nil {
-		n.walk(fn)
-	}
-}
-
-func (n *node) walk(fn func(n *node) bool) bool {
-	if n.it != nil && !fn(n) {
-		return false
-	}
-	for _, c := range n.kids {
-		if !c.walk(fn) {
-			return false
+// clear the node's item but must not insert keys.
+func (t *trie) walk(prefix []byte, fn func(n nodeID) bool) {
+	for c := t.cursor(prefix); !c.done(); {
+		if n := c.next(1 << 30); n != 0 && !fn(n) {
+			return
 		}
 	}
-	return true
 }
-
-// allocSize is the size of the heap block Go allocates for n bytes: its size classes up
-// to 32 KiB, whole 8 KiB pages above.
-func allocSize(n int) int64 {
-	if n == 0 {
-		return 0
-	}
-	if n > 32768 {
-		return int64((n + 8191) &^ 8191)
-	}
-	i, _ := slices.BinarySearch(sizeClasses[:], uint16(n))
-	return int64(sizeClasses[i])
-}
-
-var sizeClasses = [...]uint16{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224,
-	240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152,
-	1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528,
-	6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
-	20480, 21760, 24576, 27264, 28672, 32768}

@@ -21,22 +21,23 @@ var walkYielded func()
 const walkCheck = 8
 
 // cursor walks the nodes holding items under a prefix in trie order and can be resumed
-// after the lock was released: nodes are never removed, a split puts the new node in the
-// slot of the node it splits (whose kids keep their order), and new children are
-// appended, so a stack of (node, next child index) stays valid.
+// after the lock was released. Its stack holds the nodes still to visit; a node's next
+// sibling and first child are read when it is visited. Nodes are never removed, new
+// children are appended, and a split (trie.split) keeps the split node's slot and next
+// sibling and moves its continuation below it, so pending nodes stay valid. The top node
+// must be visited (the first call of next) under the lock the cursor was made under: split
+// before that, it would spell less than the prefix and have children outside it.
 type cursor struct {
-	stack []walkFrame
-}
-
-type walkFrame struct {
-	n    *node
-	next int // -1: the node itself is not visited yet; else the next child index
+	t     *trie
+	top   nodeID // its siblings are not under the prefix
+	stack []nodeID
 }
 
 func (t *trie) cursor(prefix []byte) *cursor {
-	c := &cursor{}
-	if n := t.subtree(prefix); n != nil {
-		c.stack = append(c.stack, walkFrame{n, -1})
+	c := &cursor{t: t}
+	if n := t.subtree(prefix); n != 0 {
+		c.top = n
+		c.stack = append(c.stack, n)
 	}
 	return c
 }
@@ -44,49 +45,45 @@ func (t *trie) cursor(prefix []byte) *cursor {
 // done reports whether the walk is over.
 func (c *cursor) done() bool { return len(c.stack) == 0 }
 
-// next visits up to budget nodes and returns the first that holds an item, or nil when
+// next visits up to budget nodes and returns the first that holds an item, or 0 when
 // none of them did (the walk may be done: see done).
-func (c *cursor) next(budget int) *node {
+func (c *cursor) next(budget int) nodeID {
 	for ; budget > 0 && len(c.stack) > 0; budget-- {
-		top := &c.stack[len(c.stack)-1]
-		if top.next < 0 {
-			top.next = 0
-			if top.n.it != nil {
-				return top.n
-			}
-			continue
-		}
-		if top.next < len(top.n.kids) {
-			kid := top.n.kids[top.next]
-			top.next++
-			c.stack = append(c.stack, walkFrame{kid, -1})
-			continue
-		}
-		c.stack[len(c.stack)-1] = walkFrame{}
+		n := c.stack[len(c.stack)-1]
 		c.stack = c.stack[:len(c.stack)-1]
+		nd := c.t.at(n)
+		if nd.sib != 0 && n != c.top {
+			c.stack = append(c.stack, nd.sib)
+		}
+		if nd.kid != 0 {
+			c.stack = append(c.stack, nd.kid)
+		}
+		if nd.rec != 0 {
+			return n
+		}
 	}
-	return nil
+	return 0
 }
 
 // walkItems calls fn for every node holding an item under prefix, in trie order, until fn
 // returns false; s.mu must be held, and it is released for a moment every walkHold.
 // It reports false when the walk was cut short because stop closed or the store was
 // replaced (Restart) while the lock was released; fn must then not be called again.
-func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n *node) bool) bool {
+func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n nodeID) bool) bool {
 	st := s.st
 	cur := st.tree.cursor(prefix)
 	held := time.Now()
 	last, every, since := held, 1, 0
 	for !cur.done() {
 		n := cur.next(walkCheck)
-		if n != nil && !fn(n) {
+		if n != 0 && !fn(n) {
 			return true
 		}
 		// The clock is read every `every` items, and after walkCheck nodes without one. The
 		// work per item is unbounded (a large value may be decompressed) and a clock read
 		// costs as much as counting a few items, so every adapts: it doubles while the time
 		// between reads stays under walkHold/8 and halves when it passes walkHold/4.
-		if since++; n != nil && since < every {
+		if since++; n != 0 && since < every {
 			continue
 		}
 		since = 0
