@@ -95,6 +95,9 @@ func Start(opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if err := o.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{}), logger: o.logger}
 	switch {
 	case o.addr != "":

@@ -99,12 +99,20 @@ func TestServeRejectsBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "bad.conf")
 	os.WriteFile(conf, []byte("max_key_size 1K\n\n# comment\nmax_value_size lots\n"), 0o644)
+	rangeConf := filepath.Join(dir, "range.conf") // used to start, then panic on the first SET
+	os.WriteFile(rangeConf, []byte("max_value_size 1K\nmax_key_size -1\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--config", conf}, conf + ":4: max_value_size \"lots\": not a size"},
+		{[]string{"--config", rangeConf}, rangeConf + ":2: max_key_size \"-1\": negative; allowed: 1 to 2147483647 bytes"},
 		{[]string{"--max_key_size", "1Q"}, "--max_key_size: max_key_size \"1Q\": not a size"},
+		{[]string{"--max_key_size", "99999999999G"}, "max_key_size \"99999999999G\": too large; allowed: 1 to 2147483647 bytes"},
+		{[]string{"--max_value_size", "0"}, "max_value_size \"0\": out of range; allowed: 1 to 2147483647 bytes"},
+		{[]string{"--max_request_size", "-1"}, "max_request_size \"-1\": negative; allowed: 2 to 4294967295 bytes"},
+		{[]string{"--max_clients", "-1"}, "max_clients \"-1\": out of range; allowed: 1 to 1048576"},
+		{[]string{"--cron_period", "0"}, "cron_period \"0\": out of range; allowed: 1 to 2147483647 milliseconds"},
 		{[]string{"--no_such_thing", "1"}, `unknown directive "no_such_thing"`},
 		{[]string{"--listen"}, "flag --listen needs a value"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
