@@ -290,5 +290,24 @@ func (s *Server) write(c *conn, delay bool) bool {
 	return err == nil
 }
 
-// finalFlush writes the last replies of a connection that closes after them.
-func (s *Server) finalFlush(c *conn) { s.flush(c) }
+// finalFlush writes the last replies of a connection that closes after them (END,
+// a fault, an unknown opcode) and shuts its write side at once, so that the client sees
+// the end of the stream right behind the reply, as from the reference server, whose
+// loop closes in the same turn; the deferred close then follows.
+func (s *Server) finalFlush(c *conn) {
+	req := &c.req
+	if s.delay.Load() > 0 || len(req.refs) > 0 {
+		if !s.flush(c) {
+			return
+		}
+	}
+	if writeAndShut(c.nc, req.out) {
+		req.out = req.out[:0]
+		return
+	}
+	if s.flush(c) {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}
+}
