@@ -158,7 +158,7 @@ func (s *Server) writeStream(c *conn) bool {
 	delay := true // the reply delay applies once per reply, not per piece
 	for !req.stream.fill(req, outBound) {
 		if streamPiece != nil {
-			streamPiece(len(req.out))
+			streamPiece(len(req.out), cap(req.out))
 		}
 		if !s.flushPending(c, delay) {
 			return false
@@ -170,8 +170,9 @@ func (s *Server) writeStream(c *conn) bool {
 }
 
 // streamPiece, when set (tests), runs before each piece of a streamed reply is written
-// (the lock is not held), with the number of copied (not referenced) bytes it holds.
-var streamPiece func(copied int)
+// (the lock is not held), with the copied (not referenced) bytes it holds and the size
+// of the buffer holding them.
+var streamPiece func(copied, capacity int)
 
 // flushPending writes replies that passed outBound in the middle of a pipelined batch;
 // a write that does not complete at once means the client is not reading (back-pressure).

@@ -130,9 +130,12 @@ func TestStreamedRepliesAreByteIdentical(t *testing.T) {
 func hookStream(t *testing.T) (<-chan struct{}, *atomic.Int64) {
 	wrote := make(chan struct{}, 1)
 	most := new(atomic.Int64)
-	streamPiece = func(copied int) {
+	streamPiece = func(copied, capacity int) {
 		if int64(copied) > most.Load() {
 			most.Store(int64(copied))
+		}
+		if capacity > ConnectionMemory-readBufMin {
+			t.Errorf("a piece of %d bytes is in a %d-byte buffer, over ConnectionMemory less the read buffer", copied, capacity)
 		}
 		select {
 		case wrote <- struct{}{}:

@@ -116,10 +116,15 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 	defer out.Close()
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 
-	// The Go heap is collected more eagerly as it nears this, so the process stays close to
-	// max_memory plus the connections' buffers; GOMEMLIMIT, when set, wins.
-	if debug.SetMemoryLimit(-1) == math.MaxInt64 && cfg.MaxMemory > 0 && cfg.MaxMemory < math.MaxInt64/2 {
-		debug.SetMemoryLimit(cfg.MaxMemory + cfg.MaxMemory/4 + 64<<20)
+	if err := cfg.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	// The Go heap is collected more eagerly only as it nears what the server may hold
+	// (the data with its slack, the connections' buffers); GOMEMLIMIT, when set, wins.
+	memLimit := debug.SetMemoryLimit(-1)
+	if memLimit == math.MaxInt64 {
+		memLimit = cfg.MemoryLimit()
+		debug.SetMemoryLimit(memLimit)
 	}
 
 	sig := make(chan os.Signal, 4)
@@ -140,7 +145,7 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 		"version", serveVersion(), "pid", os.Getpid(), "addr", s.Addr(),
 		"max_clients", cfg.MaxClients, "max_request_size", cfg.MaxRequestSize, "max_key_size", cfg.MaxKeySize,
 		"max_value_size", cfg.MaxValueSize, "max_response_size", cfg.MaxResponseSize,
-		"max_memory", cfg.MaxMemory, "compression", cfg.Compression, "pidfile", pidfile, "logfile", cfg.LogFile)
+		"max_memory", cfg.MaxMemory, "memory_limit", memLimit, "compression", cfg.Compression, "pidfile", pidfile, "logfile", cfg.LogFile)
 	if ready != nil {
 		ready(s)
 	}

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +46,8 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 	conf := filepath.Join(dir, "gibson.conf")
 	os.WriteFile(conf, []byte("# shipped limits\nmax_key_size 1K\nmax_value_size 2096127\ncompression 4K\n"), 0o644)
 
+	// serve sets the Go memory limit unless one is set: unset it for this run.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	var stdout, stderr syncBuffer
 	started := make(chan *gibsontest.Server, 1)
 	exit := make(chan int, 1)
@@ -66,6 +71,11 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 	if log := stdout.String(); !strings.Contains(log, "level=INFO msg=\"gibson serve started\"") ||
 		!strings.Contains(log, "addr=unix://"+sock) || !strings.Contains(log, "max_key_size=1024") {
 		t.Errorf("start log (logfile /dev/stdout by default) %q", log)
+	}
+	// 1.5 × 2G + 64M + 7 × 448K: the data with its slack and max_clients connection caps.
+	if want := int64(3<<30 + 64<<20 + 7*448<<10); cfg.MemoryLimit() != want || debug.SetMemoryLimit(-1) != want ||
+		!strings.Contains(stdout.String(), " memory_limit="+strconv.FormatInt(want, 10)+" ") {
+		t.Errorf("Go memory limit %d (Config.MemoryLimit %d), want %d, logged at start: %q", debug.SetMemoryLimit(-1), cfg.MemoryLimit(), want, stdout.String())
 	}
 	nc, err := net.Dial("unix", sock)
 	if err != nil {
