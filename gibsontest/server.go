@@ -22,7 +22,8 @@ type Server struct {
 	network, address string // where it listens; for TCP the resolved host:port
 	tempDir          string // directory of the default socket, removed by Close
 
-	mu         sync.Mutex // the store, the clock and the counters: one request at a time
+	mu         sync.Mutex    // the store, the clock and the counters: one request at a time
+	walkTurn   chan struct{} // held by the one prefix walk that may run (walk.go)
 	st         *store
 	manual     bool      // the clock only moves with FastForward and SetTime
 	clock      time.Time // the manual clock
@@ -98,7 +99,7 @@ func Start(opts ...Option) (*Server, error) {
 	if err := o.cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{}), logger: o.logger}
+	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{}), logger: o.logger, walkTurn: make(chan struct{}, 1)}
 	switch {
 	case o.addr != "":
 		network, address, err := addr.Parse(o.addr)

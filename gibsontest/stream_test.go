@@ -247,3 +247,33 @@ func readAll(t *testing.T, c *rawConn) []byte {
 		}
 	}
 }
+
+// Walks take turns: while one has given the lock up, a PING on another connection is
+// answered but a COUNT (another walk) waits until the first walk is over, so a short
+// request never queues behind many walks' holds on the lock.
+func TestWalksTakeTurns(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxResponseSize = 1 << 30
+	s := NewServer(t, WithConfig(cfg))
+	const n = 100000
+	for i := 0; i < n; i++ {
+		s.Set(fmt.Sprintf("w:%06d", i), []byte("v"), 0)
+	}
+	counter, pinger := dial(t, s), dial(t, s)
+	var first atomic.Bool // not a sync.Once: a second walker must not wait on it
+	var pinged []byte
+	walkYielded = func() {
+		if first.CompareAndSwap(false, true) {
+			counter.send(frame(generated.OpCount, "w:"))
+			pinged = pinger.do(generated.OpPing)
+			counter.expectSilence()
+		}
+	}
+	defer func() { walkYielded = nil }()
+	rep := dial(t, s).do(generated.OpKeys, "w:")
+	eq(t, "PING while KEYS walks", pinged, status(wire.CodeOK))
+	if got := len(kvEntries(t, rep)); got != n {
+		t.Errorf("KEYS returned %d pairs, want %d", got, n)
+	}
+	eq(t, "COUNT after its turn", counter.reply(), number(n))
+}
