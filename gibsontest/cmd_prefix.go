@@ -58,13 +58,8 @@ func cmdMGet(r *request) action {
 	}
 	var seen int64
 	live, over := false, false
-	sn := newStream(r.st, streamItems)
-	defer func() {
-		if r.stream != sn {
-			sn.done()
-		}
-	}()
-	if !r.walk(func(nd *node) bool {
+	sn := r.newStream(streamItems)
+	walked := r.walk(func(nd *node) bool {
 		seen++
 		if !r.purged(nd) {
 			nd.it.touch(r.now)
@@ -72,15 +67,18 @@ func cmdMGet(r *request) action {
 			if !over {
 				sn.addItem(cutAtNUL(nd.key), nd.it)
 				if over = sn.body > r.s.cfg.MaxResponseSize; over {
-					sn.done()
+					sn.done() // let go of the values while the walk goes on
 				}
 			}
 		}
 		return limit <= 0 || seen < limit
-	}) || over {
+	})
+	switch {
+	case !walked || over:
+		r.recycle(sn)
 		return actClose
-	}
-	if !live {
+	case !live:
+		r.recycle(sn)
 		return r.status(wire.CodeNotFound)
 	}
 	r.stream = sn
@@ -191,18 +189,18 @@ func cmdCount(r *request) action {
 // KEYS <prefix>: index → key pairs; expired-but-unpurged keys are listed too. KEYS
 // changes nothing, so the walk stops as soon as the body passes max_response_size.
 func cmdKeys(r *request) action {
-	sn := newStream(r.st, streamKeys)
+	sn := r.newStream(streamKeys)
 	over := false
 	if !r.walk(func(nd *node) bool {
 		sn.addKey(cutAtNUL(nd.key))
 		over = sn.body > r.s.cfg.MaxResponseSize
 		return !over
 	}) || over {
-		sn.done()
+		r.recycle(sn)
 		return actClose
 	}
 	if sn.n == 0 {
-		sn.done()
+		r.recycle(sn)
 		return r.status(wire.CodeNotFound)
 	}
 	r.stream = sn

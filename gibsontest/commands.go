@@ -37,6 +37,7 @@ type request struct {
 	holding  bool     // a retain in held covers refs taken under the lock
 
 	stream *stream // a reply to write outside the lock before the next request (stream.go)
+	spare  *stream // a small stream kept for the next one
 }
 
 // ref is a stored value to be written after out[:at].
@@ -87,7 +88,7 @@ func (r *request) endStream() {
 		r.held = append(r.held, r.stream.release)
 		r.stream.release = nil
 	}
-	r.stream.done()
+	r.recycle(r.stream)
 	r.stream = nil
 }
 

@@ -36,7 +36,7 @@ func (r *request) item(it *item) {
 		r.out = appendNumber(r.out, it.num)
 	case wire.EncLZF:
 		if it.rawLen > lzfPiece { // expanded outside the lock (stream.go)
-			r.stream = valueStream(r.st, it)
+			r.stream = r.valueStream(it)
 			return
 		}
 		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, it.rawLen)

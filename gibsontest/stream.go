@@ -59,35 +59,63 @@ type stream struct {
 	lz      lzfStream // the LZF value being expanded, if any
 }
 
-// newStream starts a snapshot; a KVAL body starts with its 4-byte count.
-func newStream(st *store, kind streamKind) *stream {
-	s := &stream{kind: kind, release: st.retain()}
+// newStream starts a snapshot, in the connection's spare stream when it has one (a
+// pipeline of small MGETs then allocates nothing); a KVAL body starts with its count.
+// s.mu must be held.
+func (r *request) newStream(kind streamKind) *stream {
+	s := r.spare
+	if s == nil {
+		s = &stream{}
+	}
+	r.spare = nil
+	s.kind, s.release = kind, r.st.retain()
 	if kind != streamValue {
 		s.body = 4
 	}
 	return s
 }
 
-// done releases what the stream holds; it is safe to call more than once.
+// recycle is done, keeping s as the connection's spare if it is small.
+func (r *request) recycle(s *stream) {
+	s.done()
+	if len(s.blocks) <= 1 && cap(s.keys) <= keyChunk {
+		r.spare = s
+	}
+}
+
+// done releases what the stream holds and resets it; it may be called more than once.
 func (s *stream) done() {
 	if s.release != nil {
 		s.release()
 	}
-	*s = stream{}
+	for i := s.i; i < s.n; i++ { // entries written are cleared already
+		s.blocks[i/entryBlock][i%entryBlock] = entry{}
+	}
+	if len(s.blocks) > 0 {
+		s.blocks[0] = s.blocks[0][:0]
+	}
+	*s = stream{blocks: s.blocks[:min(len(s.blocks), 1)], keys: s.keys[:0]}
 }
 
+// next adds an entry. Blocks hold entryBlock entries each; the first starts small and
+// grows by append, so a short reply holds little.
 func (s *stream) next() *entry {
-	b, j := s.n/entryBlock, s.n%entryBlock
+	b := s.n / entryBlock
 	if b == len(s.blocks) {
-		s.blocks = append(s.blocks, make([]entry, entryBlock))
+		size := entryBlock
+		if b == 0 {
+			size = 16
+		}
+		s.blocks = append(s.blocks, make([]entry, 0, size))
 	}
+	s.blocks[b] = append(s.blocks[b], entry{})
 	s.n++
-	return &s.blocks[b][j]
+	return &s.blocks[b][len(s.blocks[b])-1]
 }
 
 func (s *stream) copyKey(k string) []byte {
 	if cap(s.keys)-len(s.keys) < len(k) {
-		s.keys = make([]byte, 0, max(keyChunk, len(k)))
+		s.keys = make([]byte, 0, max(min(keyChunk, 2*cap(s.keys)), 256, len(k)))
 	}
 	at := len(s.keys)
 	s.keys = append(s.keys, k...)
@@ -129,8 +157,8 @@ func digits(n int) int {
 }
 
 // valueStream is a GET reply for it, an LZF value: VAL plain with the expanded bytes.
-func valueStream(st *store, it *item) *stream {
-	s := newStream(st, streamValue)
+func (r *request) valueStream(it *item) *stream {
+	s := r.newStream(streamValue)
 	e := s.next()
 	e.data, e.num, e.enc = valueRef(it), int64(it.rawLen), it.enc
 	s.body = e.num
@@ -244,7 +272,7 @@ func (z *lzfStream) step(r *request) {
 
 func (z *lzfStream) finish() {
 	z.src, z.pos, z.left, z.hist = nil, 0, 0, 0
-	z.win = nil
+	z.win = z.win[:0] // kept for the stream's next large value; dropped with the stream
 }
 
 // fitLen makes b exactly n bytes long, padding with zeros: the announced length is kept
