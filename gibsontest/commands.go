@@ -52,17 +52,6 @@ const refMin = 8 << 10
 // pending is how many reply bytes wait to be written.
 func (r *request) pending() int { return len(r.out) + r.refBytes }
 
-// truncate drops the reply bytes after out[:n], references included.
-func (r *request) truncate(n int) {
-	r.out = r.out[:n]
-	for len(r.refs) > 0 && r.refs[len(r.refs)-1].at > n {
-		last := &r.refs[len(r.refs)-1]
-		r.refBytes -= len(last.data)
-		*last = ref{}
-		r.refs = r.refs[:len(r.refs)-1]
-	}
-}
-
 // plain appends bytes of a stored value: by reference when large, with the store
 // retained until they are written. s.mu must be held, or b be covered by the retain of
 // the stream being written.

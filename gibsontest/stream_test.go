@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
@@ -276,4 +277,11 @@ func TestWalksTakeTurns(t *testing.T) {
 		t.Errorf("KEYS returned %d pairs, want %d", got, n)
 	}
 	eq(t, "COUNT after its turn", counter.reply(), number(n))
+}
+
+// EntryBytes, documented as a snapshot's cost per entry, covers the entry record.
+func TestEntryBytesCoversAnEntry(t *testing.T) {
+	if size := unsafe.Sizeof(entry{}); size > EntryBytes {
+		t.Errorf("an entry takes %d bytes, EntryBytes says %d", size, EntryBytes)
+	}
 }
