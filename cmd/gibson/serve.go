@@ -93,15 +93,15 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 			return fail("--%s: %v", o[0], err)
 		}
 	}
+	if err := cfg.Validate(); err != nil { // as Start will; Set checked each value already
+		return fail("%v", err)
+	}
 	if cfg.Daemonize != 0 {
 		return fail("daemonize %d is not supported: gibson serve stays in the foreground; run it under a service manager (e.g. systemd, see docs/gibson-serve.service) and set daemonize 0", cfg.Daemonize)
 	}
 	level, err := slogLevel(cfg.LogLevel)
 	if err != nil {
 		return fail("%v", err)
-	}
-	if cfg.LogFlushRate < 1 {
-		return fail("logflushrate %d: must be at least 1 (log lines written per flush)", cfg.LogFlushRate)
 	}
 	if listen == "" {
 		listen = cfg.UnixSocket
@@ -116,9 +116,6 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 	defer out.Close()
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 
-	if err := cfg.Validate(); err != nil {
-		return fail("%v", err)
-	}
 	// The Go heap is collected more eagerly only as it nears what the server may hold
 	// (the data with its slack, the connections' buffers); GOMEMLIMIT, when set, wins.
 	memLimit := debug.SetMemoryLimit(-1)
