@@ -42,8 +42,9 @@ func (r *request) item(it *item) {
 		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, it.rawLen)
 		r.out = lzfDecompress(r.out, it.data)
 	default:
-		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(it.data))
-		r.plain(it.data)
+		b := valueRef(it) // written after the lock is released when large (retain.go)
+		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(b))
+		r.plain(b)
 	}
 }
 
