@@ -1,10 +1,6 @@
 package gibsontest
 
-import (
-	"strconv"
-
-	"github.com/gogibson/gogibson/wire"
-)
+import "github.com/gogibson/gogibson/wire"
 
 // Prefix commands (docs/protocol.md §4.9–§4.16, §4.20, summary in §5.7). They walk the trie in
 // its first-creation order; which items they skip, purge and count differs per command.
@@ -54,9 +50,10 @@ func cmdMTTL(r *request) action {
 }
 
 // MGET <prefix> [<limit>]: expired items use up the limit before they are dropped. The
-// reply is built during the walk and dropped as soon as its body passes
-// max_response_size; the walk then goes on without building, so expired matches are
-// still purged and live ones still get their access time, as in the reference.
+// reply is a snapshot taken during the walk and streamed afterwards (stream.go); it is
+// dropped as soon as its body passes max_response_size, and the walk then goes on
+// without it, so expired matches are still purged and live ones still get their access
+// time, as in the reference.
 func cmdMGet(r *request) action {
 	var limit int64
 	if r.a.hasRest {
@@ -67,45 +64,30 @@ func cmdMGet(r *request) action {
 	}
 	var seen int64
 	live, over := false, false
-	var w kvalWriter
-	r.out, w = beginKVal(r.out)
-	w.refs0 = r.refBytes
-	if !r.walk(func(nd nodeID) bool {
+	sn := r.newStream(streamItems)
+	walked := r.walk(func(nd nodeID) bool {
 		seen++
 		if it, gone := r.purged(nd); !gone {
 			it.touch(r.now)
 			live = true
 			if !over {
-				w.item(r, cutAtNUL(r.st.tree.key(nd)), it)
-				if over = w.over(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize); over {
-					r.truncate(w.start)
+				sn.addItem(r.st, cutAtNUL(r.st.tree.key(nd)), it)
+				if over = sn.body > r.s.cfg.MaxResponseSize; over {
+					sn.done() // let go of the values while the walk goes on
 				}
 			}
 		}
 		return limit <= 0 || seen < limit
-	}) {
-		r.truncate(w.start)
-		return actClose
-	}
+	})
 	switch {
-	case over:
+	case !walked || over:
+		r.recycle(sn)
 		return actClose
 	case !live:
-		r.truncate(w.start)
-		r.out = appendStatus(r.out, wire.CodeNotFound)
-		return actReply
+		r.recycle(sn)
+		return r.status(wire.CodeNotFound)
 	}
-	return r.finishKVal(w)
-}
-
-// finishKVal completes a KVAL reply, or closes the connection when it is too large.
-func (r *request) finishKVal(w kvalWriter) action {
-	out, ok := w.finish(r.out, r.refBytes-w.refs0, r.s.cfg.MaxResponseSize)
-	r.out = out
-	if !ok {
-		r.truncate(w.start)
-		return actClose
-	}
+	r.stream = sn
 	return actReply
 }
 
@@ -214,21 +196,20 @@ func cmdCount(r *request) action {
 // KEYS <prefix>: index → key pairs; expired-but-unpurged keys are listed too. KEYS
 // changes nothing, so the walk stops as soon as the body passes max_response_size.
 func cmdKeys(r *request) action {
-	var w kvalWriter
-	r.out, w = beginKVal(r.out)
-	var idx [20]byte
+	sn := r.newStream(streamKeys)
 	over := false
 	if !r.walk(func(nd nodeID) bool {
-		r.out = w.textBytes(r.out, strconv.AppendInt(idx[:0], int64(w.count), 10), cutAtNUL(r.st.tree.key(nd)))
-		over = w.over(r.out, 0, r.s.cfg.MaxResponseSize)
+		sn.addKey(cutAtNUL(r.st.tree.key(nd)))
+		over = sn.body > r.s.cfg.MaxResponseSize
 		return !over
 	}) || over {
-		r.out = r.out[:w.start]
+		r.recycle(sn)
 		return actClose
 	}
-	if w.count == 0 {
-		r.out = appendStatus(r.out[:w.start], wire.CodeNotFound)
-		return actReply
+	if sn.n == 0 {
+		r.recycle(sn)
+		return r.status(wire.CodeNotFound)
 	}
-	return r.finishKVal(w)
+	r.stream = sn
+	return actReply
 }

@@ -31,8 +31,13 @@ type request struct {
 	// Large stored values are not copied into out: refs says where they go, and flush
 	// writes them from the item's own bytes, which are never modified once stored.
 	refs     []ref
-	refBytes int  // total length of refs
-	refsOK   bool // false while a fault is pending: faults cut out by position
+	refBytes int      // total length of refs
+	refsOK   bool     // false while a fault is pending: faults cut out by position
+	held     []func() // store retains to release once out and refs are written
+	holding  bool     // a retain in held covers refs taken under the lock
+
+	stream *stream // a reply to write outside the lock before the next request (stream.go)
+	spare  *stream // a small stream kept for the next one
 }
 
 // ref is a stored value to be written after out[:at].
@@ -47,25 +52,42 @@ const refMin = 8 << 10
 // pending is how many reply bytes wait to be written.
 func (r *request) pending() int { return len(r.out) + r.refBytes }
 
-// truncate drops the reply bytes after out[:n], references included.
-func (r *request) truncate(n int) {
-	r.out = r.out[:n]
-	for len(r.refs) > 0 && r.refs[len(r.refs)-1].at > n {
-		last := &r.refs[len(r.refs)-1]
-		r.refBytes -= len(last.data)
-		*last = ref{}
-		r.refs = r.refs[:len(r.refs)-1]
-	}
-}
-
-// plain appends bytes of a stored value: by reference when large.
+// plain appends bytes of a stored value: by reference when large, with the store
+// retained until they are written. s.mu must be held, or b be covered by the retain of
+// the stream being written.
 func (r *request) plain(b []byte) {
 	if len(b) >= refMin && r.refsOK {
+		if r.stream == nil && !r.holding {
+			r.held, r.holding = append(r.held, r.st.retain()), true
+		}
 		r.refs = append(r.refs, ref{len(r.out), b})
 		r.refBytes += len(b)
 		return
 	}
 	r.out = append(r.out, b...)
+}
+
+// endStream drops the stream once written; its retain is kept until the references it
+// left in refs are written.
+func (r *request) endStream() {
+	if r.stream == nil {
+		return
+	}
+	if len(r.refs) > 0 && r.stream.release != nil {
+		r.held = append(r.held, r.stream.release)
+		r.stream.release = nil
+	}
+	r.recycle(r.stream)
+	r.stream = nil
+}
+
+// written is called once out and refs are written (or dropped): the retains go.
+func (r *request) written() {
+	for i, release := range r.held {
+		release()
+		r.held[i] = nil
+	}
+	r.held, r.holding = r.held[:0], false
 }
 
 // handlers maps Gibson verbs to their implementation. Opcodes, argument shapes and which

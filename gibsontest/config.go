@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -124,33 +123,54 @@ func ShippedConfig() Config {
 	return c
 }
 
+// directive is one gibson.conf line: how its value is spelled, what it sets, and the
+// range it must lie in (directive_range.go).
 type directive struct {
-	kind byte // 'i' int, 's' size, 't' time, 'm' milliseconds, 'd' whole seconds, 'S' string
-	set  func(c *Config, v int64, s string)
+	kind     byte // 'i' int, 's' size, 't' time, 'm' milliseconds, 'd' whole seconds, 'S' string
+	min, max int64
+	set      func(c *Config, v int64, s string)
+	get      func(c *Config) int64 // the field as Set would have been given it (raw units)
 }
 
 var directives = map[string]directive{
-	"unix_socket":       {'S', func(c *Config, _ int64, s string) { c.UnixSocket = s }},
-	"address":           {'S', func(c *Config, _ int64, s string) { c.Address = s }},
-	"port":              {'i', func(c *Config, v int64, _ string) { c.Port = int(v) }},
-	"max_clients":       {'i', func(c *Config, v int64, _ string) { c.MaxClients = int(v) }},
-	"max_idletime":      {'d', func(c *Config, v int64, _ string) { c.MaxIdleTime = time.Duration(v) }},
-	"max_request_size":  {'s', func(c *Config, v int64, _ string) { c.MaxRequestSize = v }},
-	"max_key_size":      {'s', func(c *Config, v int64, _ string) { c.MaxKeySize = v }},
-	"max_value_size":    {'s', func(c *Config, v int64, _ string) { c.MaxValueSize = v }},
-	"max_response_size": {'s', func(c *Config, v int64, _ string) { c.MaxResponseSize = v }},
-	"max_item_ttl":      {'i', func(c *Config, v int64, _ string) { c.MaxItemTTL = v }},
-	"max_memory":        {'s', func(c *Config, v int64, _ string) { c.MaxMemory = v }},
-	"compression":       {'s', func(c *Config, v int64, _ string) { c.Compression = v }},
-	"gc_ratio":          {'t', func(c *Config, v int64, _ string) { c.GCRatio = time.Duration(v) }},
-	"cron_period":       {'m', func(c *Config, v int64, _ string) { c.CronPeriod = time.Duration(v) }},
-	"expired_cron":      {'t', func(c *Config, v int64, _ string) { c.ExpiredCron = time.Duration(v) }},
-	"max_mem_cron":      {'t', func(c *Config, v int64, _ string) { c.MaxMemCron = time.Duration(v) }},
-	"daemonize":         {'i', func(c *Config, v int64, _ string) { c.Daemonize = int(v) }},
-	"pidfile":           {'S', func(c *Config, _ int64, s string) { c.PidFile = s }},
-	"logfile":           {'S', func(c *Config, _ int64, s string) { c.LogFile = s }},
-	"loglevel":          {'i', func(c *Config, v int64, _ string) { c.LogLevel = int(v) }},
-	"logflushrate":      {'i', func(c *Config, v int64, _ string) { c.LogFlushRate = int(v) }},
+	"unix_socket": {kind: 'S', set: func(c *Config, _ int64, s string) { c.UnixSocket = s }},
+	"address":     {kind: 'S', set: func(c *Config, _ int64, s string) { c.Address = s }},
+	"port": {'i', 0, 65535, func(c *Config, v int64, _ string) { c.Port = int(v) },
+		func(c *Config) int64 { return int64(c.Port) }},
+	"max_clients": {'i', 1, maxClients, func(c *Config, v int64, _ string) { c.MaxClients = int(v) },
+		func(c *Config) int64 { return int64(c.MaxClients) }},
+	"max_idletime": {'d', 0, maxSeconds, func(c *Config, v int64, _ string) { c.MaxIdleTime = time.Duration(v) },
+		func(c *Config) int64 { return int64(c.MaxIdleTime) }},
+	"max_request_size": {'s', frameMinimum, maxFrame, func(c *Config, v int64, _ string) { c.MaxRequestSize = v },
+		func(c *Config) int64 { return c.MaxRequestSize }},
+	"max_key_size": {'s', 1, maxArg, func(c *Config, v int64, _ string) { c.MaxKeySize = v },
+		func(c *Config) int64 { return c.MaxKeySize }},
+	"max_value_size": {'s', 1, maxArg, func(c *Config, v int64, _ string) { c.MaxValueSize = v },
+		func(c *Config) int64 { return c.MaxValueSize }},
+	"max_response_size": {'s', 1, maxFrame, func(c *Config, v int64, _ string) { c.MaxResponseSize = v },
+		func(c *Config) int64 { return c.MaxResponseSize }},
+	"max_item_ttl": {'i', 1, maxSeconds, func(c *Config, v int64, _ string) { c.MaxItemTTL = v },
+		func(c *Config) int64 { return c.MaxItemTTL }},
+	"max_memory": {'s', 1, maxMemory, func(c *Config, v int64, _ string) { c.MaxMemory = v },
+		func(c *Config) int64 { return c.MaxMemory }},
+	"compression": {'s', 0, maxMemory, func(c *Config, v int64, _ string) { c.Compression = v },
+		func(c *Config) int64 { return c.Compression }},
+	"gc_ratio": {'t', 0, maxSeconds, func(c *Config, v int64, _ string) { c.GCRatio = time.Duration(v) },
+		func(c *Config) int64 { return int64(c.GCRatio) }},
+	"cron_period": {'m', 1, maxSeconds, func(c *Config, v int64, _ string) { c.CronPeriod = time.Duration(v) },
+		func(c *Config) int64 { return int64(c.CronPeriod) }},
+	"expired_cron": {'t', 1, maxSeconds, func(c *Config, v int64, _ string) { c.ExpiredCron = time.Duration(v) },
+		func(c *Config) int64 { return int64(c.ExpiredCron) }},
+	"max_mem_cron": {'t', 1, maxSeconds, func(c *Config, v int64, _ string) { c.MaxMemCron = time.Duration(v) },
+		func(c *Config) int64 { return int64(c.MaxMemCron) }},
+	"daemonize": {'i', 0, 1, func(c *Config, v int64, _ string) { c.Daemonize = int(v) },
+		func(c *Config) int64 { return int64(c.Daemonize) }},
+	"pidfile": {kind: 'S', set: func(c *Config, _ int64, s string) { c.PidFile = s }},
+	"logfile": {kind: 'S', set: func(c *Config, _ int64, s string) { c.LogFile = s }},
+	"loglevel": {'i', 0, 4, func(c *Config, v int64, _ string) { c.LogLevel = int(v) },
+		func(c *Config) int64 { return int64(c.LogLevel) }},
+	"logflushrate": {'i', 1, maxClients, func(c *Config, v int64, _ string) { c.LogFlushRate = int(v) },
+		func(c *Config) int64 { return int64(c.LogFlushRate) }},
 }
 
 // Directives returns the names of every configuration directive, sorted.
@@ -164,10 +184,12 @@ func Directives() []string {
 }
 
 // Set applies one directive, as a gibson.conf line or a --name value flag would. Sizes
-// take an optional B, K, M or G suffix (powers of 1024); times take s, m, h or d
-// (seconds without one); cron_period is milliseconds and max_idletime whole seconds.
-// Unlike the reference server, which silently keeps the default, an unknown directive or
-// an unparsable value is an error.
+// take an optional B, K, M or G suffix (powers of 1024, spelled as internal/size
+// parses them); times take s, m, h or d (seconds without one); cron_period is
+// milliseconds and max_idletime whole seconds. Unlike the reference server, which
+// silently keeps the default, an unknown directive, an unparsable value and a value out
+// of the directive's range (negative, zero where it means nothing, too large; the error
+// says the allowed range) are errors.
 func (c *Config) Set(name, value string) error {
 	d, ok := directives[name]
 	if !ok {
@@ -178,44 +200,14 @@ func (c *Config) Set(name, value string) error {
 		return nil
 	}
 	v, err := parseDirectiveValue(d.kind, value)
+	if err == nil {
+		err = d.check(v)
+	}
 	if err != nil {
-		return fmt.Errorf("%s %q: %v", name, value, err)
+		return fmt.Errorf("%s %q: %v; allowed: %s", name, value, err, d.allowed())
 	}
 	d.set(c, v, value)
 	return nil
-}
-
-func parseDirectiveValue(kind byte, value string) (int64, error) {
-	num, mul := value, int64(1)
-	if value != "" {
-		unit := value[len(value)-1]
-		switch kind {
-		case 's':
-			if m, ok := map[byte]int64{'b': 1, 'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30}[lower(unit)]; ok {
-				num, mul = value[:len(value)-1], m
-			}
-		case 't':
-			mul = int64(time.Second)
-			if m, ok := map[byte]int64{'s': 1, 'm': 60, 'h': 3600, 'd': 86400}[lower(unit)]; ok {
-				num, mul = value[:len(value)-1], m*int64(time.Second)
-			}
-		case 'm':
-			mul = int64(time.Millisecond)
-		case 'd':
-			mul = int64(time.Second)
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
-		switch kind {
-		case 's':
-			return 0, fmt.Errorf("not a size (a whole number with an optional B, K, M or G suffix)")
-		case 't':
-			return 0, fmt.Errorf("not a time (a whole number with an optional s, m, h or d suffix)")
-		}
-		return 0, fmt.Errorf("not a whole number")
-	}
-	return n * mul, nil
 }
 
 func lower(b byte) byte {

@@ -51,6 +51,8 @@ func (c *conn) close() {
 func (s *Server) serve(c *conn) {
 	defer func() {
 		c.close()
+		c.req.endStream()
+		c.req.written()
 		s.cmu.Lock()
 		delete(s.open, c)
 		s.cmu.Unlock()
@@ -80,10 +82,13 @@ func (s *Server) serve(c *conn) {
 			payload := buf[r+6 : r+need]
 			r += need
 			if act := s.execute(c, op, payload); act != actReply {
-				s.flush(c)
+				s.finalFlush(c)
 				return
 			}
-			if c.req.pending() >= outBound && !s.flushPending(c) {
+			if c.req.stream != nil && !s.writeStream(c) {
+				return
+			}
+			if c.req.pending() >= outBound && !s.flushPending(c, true) {
 				return
 			}
 			if ran++; ran%yieldEvery == 0 {
@@ -143,11 +148,37 @@ const (
 	parkedRead = 20 * time.Microsecond
 )
 
+// writeStream writes the streamed reply of the request just run (stream.go), outside
+// the server lock, in pieces of about outBound; the replies before it go with its first
+// piece and its last piece stays pending with the replies after it. Until it is written
+// the connection reads and runs nothing more, so a client that does not read holds one
+// snapshot and at most outBound plus one piece's overshoot of copied output.
+func (s *Server) writeStream(c *conn) bool {
+	req := &c.req
+	delay := true // the reply delay applies once per reply, not per piece
+	for !req.stream.fill(req, outBound) {
+		if streamPiece != nil {
+			streamPiece(len(req.out), cap(req.out))
+		}
+		if !s.flushPending(c, delay) {
+			return false
+		}
+		delay = false
+	}
+	req.endStream()
+	return true
+}
+
+// streamPiece, when set (tests), runs before each piece of a streamed reply is written
+// (the lock is not held), with the copied (not referenced) bytes it holds and the size
+// of the buffer holding them.
+var streamPiece func(copied, capacity int)
+
 // flushPending writes replies that passed outBound in the middle of a pipelined batch;
 // a write that does not complete at once means the client is not reading (back-pressure).
-func (s *Server) flushPending(c *conn) bool {
+func (s *Server) flushPending(c *conn, delay bool) bool {
 	start, n := time.Now(), c.req.pending()
-	ok := s.flush(c)
+	ok := s.write(c, delay)
 	if waited := time.Since(start); ok && waited >= slowWrite {
 		if ok, missed := s.slowWarn.allow(s.logger); ok {
 			s.logger.Warn("back-pressure: a client reads its replies slowly; its connection reads no requests until they drain",
@@ -195,6 +226,10 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 		req.a = args{}
 	}
 	s.mu.Unlock()
+	if req.stream != nil && s.faults.Load() != 0 { // faults cut the reply by position
+		req.stream.fill(req, int(^uint(0)>>1))
+		req.endStream()
+	}
 	if cmd.closes && act == actReply {
 		act = actCloseAfter
 	}
@@ -206,13 +241,16 @@ func (s *Server) execute(c *conn, op wire.Opcode, payload []byte) action {
 
 // flush writes the collected replies, after the configured reply delay. It reports
 // whether the connection is still usable.
-func (s *Server) flush(c *conn) bool {
+func (s *Server) flush(c *conn) bool { return s.write(c, true) }
+
+// write writes the collected replies, after the reply delay if delay is set.
+func (s *Server) write(c *conn, delay bool) bool {
 	req := &c.req
 	out := req.out
 	if len(out) == 0 && len(req.refs) == 0 {
 		return true
 	}
-	if d := time.Duration(s.delay.Load()); d > 0 {
+	if d := time.Duration(s.delay.Load()); d > 0 && delay {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -244,10 +282,33 @@ func (s *Server) flush(c *conn) bool {
 			req.refs = nil
 		}
 	}
+	req.written()
 	if cap(out) > keepOutSize {
 		req.out = nil
 	} else {
 		req.out = out[:0]
 	}
 	return err == nil
+}
+
+// finalFlush writes the last replies of a connection that closes after them (END,
+// a fault, an unknown opcode) and shuts its write side at once, so that the client sees
+// the end of the stream right behind the reply, as from the reference server, whose
+// loop closes in the same turn; the deferred close then follows.
+func (s *Server) finalFlush(c *conn) {
+	req := &c.req
+	if s.delay.Load() > 0 || len(req.refs) > 0 {
+		if !s.flush(c) {
+			return
+		}
+	}
+	if writeAndShut(c.nc, req.out) {
+		req.out = req.out[:0]
+		return
+	}
+	if s.flush(c) {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}
 }

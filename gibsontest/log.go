@@ -10,16 +10,28 @@ import (
 // WithLogger makes the server log through l: connections opened and closed at debug
 // level; memory-limit refusals and back-pressure (a write of pending replies that waits
 // 100 ms or more because the client does not read) at warn level, at most one line per
-// 10 s for each kind, with the number of events left out since the last one. Without it
-// the server logs nothing.
+// 10 s for each kind, with the number of events left out since the last one; failed
+// accepts (e.g. out of file descriptors) and connections refused at max_clients at warn
+// level, the first at once and then at most one line a minute for each, with the count
+// since the last. Without it the server logs nothing.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// warnEvery is the least time between two warnings of one kind.
-const warnEvery = 10 * time.Second
+// warnEvery is the least time between two warnings of one kind; acceptEvery is that of
+// failed and refused accepts, which come in floods (every new client while out of file
+// descriptors or at max_clients).
+const (
+	warnEvery   = 10 * time.Second
+	acceptEvery = time.Minute
+)
 
-// rateLimited logs one kind of warning at most once per warnEvery.
+// logClock, when set (tests), is the clock of the rate limits.
+var logClock func() time.Time
+
+// rateLimited logs one kind of warning at most once per every (warnEvery if 0): the
+// first at once, then one line per period with the count of those held back.
 type rateLimited struct {
 	mu     sync.Mutex
+	every  time.Duration
 	last   time.Time
 	missed int64
 }
@@ -34,7 +46,14 @@ func (r *rateLimited) allow(l *slog.Logger) (ok bool, missed int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
-	if !r.last.IsZero() && now.Sub(r.last) < warnEvery {
+	if logClock != nil {
+		now = logClock()
+	}
+	every := r.every
+	if every == 0 {
+		every = warnEvery
+	}
+	if !r.last.IsZero() && now.Sub(r.last) < every {
 		r.missed++
 		return false, 0
 	}

@@ -141,13 +141,22 @@ func lzfUnrolled(in []byte, ref, ip int, length *int, maxlen int) bool {
 // lzfDecompress appends the expansion of in to dst. It stops at the first malformed
 // control byte; the server only decompresses what it compressed itself.
 func lzfDecompress(dst, in []byte) []byte {
-	for i := 0; i < len(in); {
+	dst, _ = lzfDecompressSome(dst, in, 0, int(^uint(0)>>1))
+	return dst
+}
+
+// lzfDecompressSome expands in from position i, appending to dst until dst holds at
+// least stop bytes or in ends, and returns where to go on (len(in) when done). Streamed
+// replies call it repeatedly with dst holding the last lzfMaxOff bytes produced, which
+// is as far back as a back-reference reaches. It returns len(in) at a malformed run.
+func lzfDecompressSome(dst, in []byte, i, stop int) ([]byte, int) {
+	for i < len(in) && len(dst) < stop {
 		ctrl := int(in[i])
 		i++
 		if ctrl < 1<<5 {
 			n := ctrl + 1
 			if i+n > len(in) {
-				return dst
+				return dst, len(in)
 			}
 			dst = append(dst, in[i:i+n]...)
 			i += n
@@ -156,22 +165,22 @@ func lzfDecompress(dst, in []byte) []byte {
 		length := ctrl >> 5
 		if length == 7 {
 			if i >= len(in) {
-				return dst
+				return dst, len(in)
 			}
 			length += int(in[i])
 			i++
 		}
 		if i >= len(in) {
-			return dst
+			return dst, len(in)
 		}
 		ref := len(dst) - (ctrl&0x1f)<<8 - int(in[i]) - 1
 		i++
 		if ref < 0 {
-			return dst
+			return dst, len(in)
 		}
 		for k := 0; k < length+2; k++ {
 			dst = append(dst, dst[ref+k])
 		}
 	}
-	return dst
+	return dst, i
 }

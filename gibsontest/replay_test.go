@@ -167,7 +167,7 @@ func rebuilt(name string) ([]exchange, bool) {
 		for i := 0; i < 7; i++ {
 			out = w.text(out, "resp:"+strconv.Itoa(i), strings.Repeat("x", 2096127))
 		}
-		out, _ = w.finish(out, 0, 1<<30)
+		out, _ = w.finish(out, 1<<30)
 		return []exchange{{frame(generated.OpMGet, "resp: 7"), out}}, true
 	case `[max_response_size 100] SET 200-byte value (reply echoes 200 B)`:
 		return []exchange{set("r:big", strings.Repeat("z", 200))}, true

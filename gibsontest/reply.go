@@ -36,12 +36,16 @@ func (r *request) item(it *header) {
 	case wire.EncNumber:
 		r.out = appendNumber(r.out, it.num())
 	case wire.EncLZF:
+		if it.rawLen() > lzfPiece { // expanded outside the lock (stream.go)
+			r.stream = r.valueStream(it)
+			return
+		}
 		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, it.rawLen())
 		r.out = lzfDecompress(r.out, r.st.value(it))
 	default:
-		data := r.st.value(it)
-		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(data))
-		r.plain(data)
+		b := r.st.value(it) // written after the lock is released when large (retain.go)
+		r.out = appendHeader(r.out, wire.CodeVal, wire.EncPlain, len(b))
+		r.plain(b)
 	}
 }
 
@@ -49,7 +53,6 @@ func (r *request) item(it *header) {
 type kvalWriter struct {
 	start int
 	count uint32
-	refs0 int // request.refBytes when the reply began
 }
 
 func beginKVal(out []byte) ([]byte, kvalWriter) {
@@ -89,40 +92,15 @@ func (w *kvalWriter) number(out []byte, k string, v int64) []byte {
 	return binary.LittleEndian.AppendUint64(out, uint64(v))
 }
 
-// item appends one pair holding it's value (numbers as numbers, LZF decompressed).
-func (w *kvalWriter) item(r *request, k []byte, it *header) {
-	r.out = w.keyBytes(r.out, k)
-	switch it.enc {
-	case wire.EncNumber:
-		r.out = append(r.out, byte(wire.EncNumber), 8, 0, 0, 0)
-		r.out = binary.LittleEndian.AppendUint64(r.out, uint64(it.num()))
-	case wire.EncLZF:
-		r.out = append(r.out, byte(wire.EncPlain))
-		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(it.rawLen()))
-		r.out = lzfDecompress(r.out, r.st.value(it))
-	default:
-		data := r.st.value(it)
-		r.out = append(r.out, byte(wire.EncPlain))
-		r.out = binary.LittleEndian.AppendUint32(r.out, uint32(len(data)))
-		r.plain(data)
-	}
-}
-
-// body is the size of the body built so far; extra is what was added by reference.
-func (w *kvalWriter) body(out []byte, extra int) int {
-	return len(out) - w.start - wire.HeaderSize + extra
-}
-
-// over reports whether the body built so far is larger than maxBody.
-func (w *kvalWriter) over(out []byte, extra int, maxBody int64) bool {
-	return int64(w.body(out, extra)) > maxBody
+// body is the size of the body built so far.
+func (w *kvalWriter) body(out []byte) int {
+	return len(out) - w.start - wire.HeaderSize
 }
 
 // finish patches the header; it reports false (and drops the reply) when the body is
 // larger than maxBody, in which case the server closes the connection without a reply.
-// extra is what the body holds by reference.
-func (w *kvalWriter) finish(out []byte, extra int, maxBody int64) ([]byte, bool) {
-	body := w.body(out, extra)
+func (w *kvalWriter) finish(out []byte, maxBody int64) ([]byte, bool) {
+	body := w.body(out)
 	if int64(body) > maxBody {
 		return out[:w.start], false
 	}
@@ -131,6 +109,17 @@ func (w *kvalWriter) finish(out []byte, extra int, maxBody int64) ([]byte, bool)
 	binary.LittleEndian.PutUint32(h[3:], uint32(body))
 	binary.LittleEndian.PutUint32(h[7:], w.count)
 	return out, true
+}
+
+// finishKVal completes a KVAL reply built in r.out (STATS), or closes the connection
+// when it is too large.
+func (r *request) finishKVal(w kvalWriter) action {
+	out, ok := w.finish(r.out, r.s.cfg.MaxResponseSize)
+	r.out = out
+	if !ok {
+		return actClose
+	}
+	return actReply
 }
 
 // cutAtNUL returns key up to its first 0x00: the reference server rebuilds keys as C

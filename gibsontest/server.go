@@ -22,7 +22,8 @@ type Server struct {
 	network, address string // where it listens; for TCP the resolved host:port
 	tempDir          string // directory of the default socket, removed by Close
 
-	mu         sync.Mutex // the store, the clock and the counters: one request at a time
+	mu         sync.Mutex    // the store, the clock and the counters: one request at a time
+	walkTurn   chan struct{} // held by the one prefix walk that may run (walk.go)
 	st         *store
 	manual     bool      // the clock only moves with FastForward and SetTime
 	clock      time.Time // the manual clock
@@ -35,6 +36,8 @@ type Server struct {
 
 	logger            *slog.Logger // nil: no logging
 	memWarn, slowWarn rateLimited
+	acceptWarn        rateLimited // failed accepts
+	fullWarn          rateLimited // connections refused at max_clients
 
 	active atomic.Int32
 	faults atomic.Uint32
@@ -95,7 +98,11 @@ func Start(opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{}), logger: o.logger}
+	if err := o.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	s := &Server{cfg: o.cfg, open: make(map[*conn]struct{}), logger: o.logger, walkTurn: make(chan struct{}, 1)}
+	s.acceptWarn.every, s.fullWarn.every = acceptEvery, acceptEvery
 	switch {
 	case o.addr != "":
 		network, address, err := addr.Parse(o.addr)
@@ -263,12 +270,19 @@ func (s *Server) acceptLoop(ln net.Listener, stop chan struct{}) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			if ok, missed := s.acceptWarn.allow(s.logger); ok {
+				s.logger.Warn("cannot accept connections (out of file descriptors? raise ulimit -n); new clients wait",
+					"err", err, "not_logged_since_last", missed)
+			}
 			time.Sleep(5 * time.Millisecond) // e.g. out of file descriptors
 			continue
 		}
 		if int(s.active.Load()) >= s.cfg.MaxClients {
+			if ok, missed := s.fullWarn.allow(s.logger); ok {
+				s.logger.Warn("connection refused: max_clients reached",
+					"max_clients", s.cfg.MaxClients, "remote", remoteName(nc), "not_logged_since_last", missed)
+			}
 			nc.Close() // max_clients: accepted and closed at once
-			s.debug("connection refused: max_clients reached", slog.Int("max_clients", s.cfg.MaxClients))
 			continue
 		}
 		if tc, ok := nc.(*net.TCPConn); ok && s.cfg.MaxIdleTime > 0 {

@@ -71,6 +71,13 @@ func (c *cursor) next(budget int) nodeID {
 // replaced (Restart) while the lock was released; fn must then not be called again.
 func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n nodeID) bool) bool {
 	st := s.st
+	if !s.takeWalkTurn(stop) {
+		return false
+	}
+	defer func() { <-s.walkTurn }()
+	if s.st != st {
+		return false
+	}
 	cur := st.tree.cursor(prefix)
 	held := time.Now()
 	last, every, since := held, 1, 0
@@ -110,6 +117,27 @@ func (s *Server) walkItems(prefix []byte, stop <-chan struct{}, fn func(n nodeID
 		}
 	}
 	return true
+}
+
+// takeWalkTurn waits, without the lock, until no other walk runs: walks take turns, so
+// that a short request waits behind one walk's walkHold at most. With every walk waiting
+// on s.mu itself, the mutex (FIFO once a waiter starves) made a PING queued behind 36
+// MGETs wait for each one's hold in turn (tens of milliseconds). s.mu is held again on
+// return; it reports false when stop closed first.
+func (s *Server) takeWalkTurn(stop <-chan struct{}) bool {
+	select {
+	case s.walkTurn <- struct{}{}:
+		return true
+	default:
+	}
+	s.mu.Unlock()
+	defer s.mu.Lock()
+	select {
+	case s.walkTurn <- struct{}{}:
+		return true
+	case <-stop:
+		return false
+	}
 }
 
 // maxWalkEvery bounds how many items a walk handles between two clock reads.

@@ -93,15 +93,15 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 			return fail("--%s: %v", o[0], err)
 		}
 	}
+	if err := cfg.Validate(); err != nil { // as Start will; Set checked each value already
+		return fail("%v", err)
+	}
 	if cfg.Daemonize != 0 {
 		return fail("daemonize %d is not supported: gibson serve stays in the foreground; run it under a service manager (e.g. systemd, see docs/gibson-serve.service) and set daemonize 0", cfg.Daemonize)
 	}
 	level, err := slogLevel(cfg.LogLevel)
 	if err != nil {
 		return fail("%v", err)
-	}
-	if cfg.LogFlushRate < 1 {
-		return fail("logflushrate %d: must be at least 1 (log lines written per flush)", cfg.LogFlushRate)
 	}
 	if listen == "" {
 		listen = cfg.UnixSocket
@@ -116,10 +116,12 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 	defer out.Close()
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 
-	// The Go heap is collected more eagerly as it nears this, so the process stays close to
-	// max_memory plus the connections' buffers; GOMEMLIMIT, when set, wins.
-	if debug.SetMemoryLimit(-1) == math.MaxInt64 && cfg.MaxMemory > 0 && cfg.MaxMemory < math.MaxInt64/2 {
-		debug.SetMemoryLimit(cfg.MaxMemory + cfg.MaxMemory/4 + 64<<20)
+	// The Go heap is collected more eagerly only as it nears what the server may hold
+	// (the data with its slack, the connections' buffers); GOMEMLIMIT, when set, wins.
+	memLimit := debug.SetMemoryLimit(-1)
+	if memLimit == math.MaxInt64 {
+		memLimit = cfg.MemoryLimit()
+		debug.SetMemoryLimit(memLimit)
 	}
 
 	sig := make(chan os.Signal, 4)
@@ -140,7 +142,7 @@ func serve(args []string, stdout, stderr io.Writer, ready func(*gibsontest.Serve
 		"version", serveVersion(), "pid", os.Getpid(), "addr", s.Addr(),
 		"max_clients", cfg.MaxClients, "max_request_size", cfg.MaxRequestSize, "max_key_size", cfg.MaxKeySize,
 		"max_value_size", cfg.MaxValueSize, "max_response_size", cfg.MaxResponseSize,
-		"max_memory", cfg.MaxMemory, "compression", cfg.Compression, "pidfile", pidfile, "logfile", cfg.LogFile)
+		"max_memory", cfg.MaxMemory, "memory_limit", memLimit, "compression", cfg.Compression, "pidfile", pidfile, "logfile", cfg.LogFile)
 	if ready != nil {
 		ready(s)
 	}

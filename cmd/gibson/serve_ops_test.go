@@ -96,8 +96,8 @@ func TestServeRefusesUnsupportedDirectives(t *testing.T) {
 		want string
 	}{
 		{[]string{"--daemonize", "1"}, "run it under a service manager"},
-		{[]string{"--loglevel", "7"}, "loglevel 7: want 0 (debug)"},
-		{[]string{"--logflushrate", "0"}, "logflushrate 0: must be at least 1"},
+		{[]string{"--loglevel", "7"}, `loglevel "7": out of range; allowed: 0 to 4`},
+		{[]string{"--logflushrate", "0"}, `logflushrate "0": out of range; allowed: 1 to 1048576`},
 		{[]string{"--logfile", "/nonexistent-dir/x.log"}, "logfile: open /nonexistent-dir/x.log"},
 	} {
 		var stderr bytes.Buffer

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +46,8 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 	conf := filepath.Join(dir, "gibson.conf")
 	os.WriteFile(conf, []byte("# shipped limits\nmax_key_size 1K\nmax_value_size 2096127\ncompression 4K\n"), 0o644)
 
+	// serve sets the Go memory limit unless one is set: unset it for this run.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	var stdout, stderr syncBuffer
 	started := make(chan *gibsontest.Server, 1)
 	exit := make(chan int, 1)
@@ -66,6 +71,11 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 	if log := stdout.String(); !strings.Contains(log, "level=INFO msg=\"gibson serve started\"") ||
 		!strings.Contains(log, "addr=unix://"+sock) || !strings.Contains(log, "max_key_size=1024") {
 		t.Errorf("start log (logfile /dev/stdout by default) %q", log)
+	}
+	// 1.5 × 2G + 64M + 7 × 448K: the data with its slack and max_clients connection caps.
+	if want := int64(3<<30 + 64<<20 + 7*448<<10); cfg.MemoryLimit() != want || debug.SetMemoryLimit(-1) != want ||
+		!strings.Contains(stdout.String(), " memory_limit="+strconv.FormatInt(want, 10)+" ") {
+		t.Errorf("Go memory limit %d (Config.MemoryLimit %d), want %d, logged at start: %q", debug.SetMemoryLimit(-1), cfg.MemoryLimit(), want, stdout.String())
 	}
 	nc, err := net.Dial("unix", sock)
 	if err != nil {
@@ -99,12 +109,20 @@ func TestServeRejectsBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "bad.conf")
 	os.WriteFile(conf, []byte("max_key_size 1K\n\n# comment\nmax_value_size lots\n"), 0o644)
+	rangeConf := filepath.Join(dir, "range.conf") // used to start, then panic on the first SET
+	os.WriteFile(rangeConf, []byte("max_value_size 1K\nmax_key_size -1\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--config", conf}, conf + ":4: max_value_size \"lots\": not a size"},
+		{[]string{"--config", rangeConf}, rangeConf + ":2: max_key_size \"-1\": negative; allowed: 1 to 2147483647 bytes"},
 		{[]string{"--max_key_size", "1Q"}, "--max_key_size: max_key_size \"1Q\": not a size"},
+		{[]string{"--max_key_size", "99999999999G"}, "max_key_size \"99999999999G\": too large; allowed: 1 to 2147483647 bytes"},
+		{[]string{"--max_value_size", "0"}, "max_value_size \"0\": out of range; allowed: 1 to 2147483647 bytes"},
+		{[]string{"--max_request_size", "-1"}, "max_request_size \"-1\": negative; allowed: 2 to 4294967295 bytes"},
+		{[]string{"--max_clients", "-1"}, "max_clients \"-1\": out of range; allowed: 1 to 1048576"},
+		{[]string{"--cron_period", "0"}, "cron_period \"0\": out of range; allowed: 1 to 2147483647 milliseconds"},
 		{[]string{"--no_such_thing", "1"}, `unknown directive "no_such_thing"`},
 		{[]string{"--listen"}, "flag --listen needs a value"},
 		{[]string{"stray"}, `unexpected argument "stray"`},

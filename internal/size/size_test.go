@@ -23,15 +23,15 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// The spelling is the one `gibson serve` accepts in gibson.conf: both agree on every input
-// without a sign (Parse also refuses signs, which no limit needs).
+// The spelling is the one `gibson serve` accepts in gibson.conf (compression: a size that
+// may be 0): both agree on every input.
 func TestParseAgreesWithServerConfig(t *testing.T) {
-	for _, in := range []string{"0", "512", "1K", "1k", "2M", "3g", "7B", "", "K", "1.5M", "1KB", "x", "1 K"} {
+	for _, in := range []string{"0", "512", "1K", "1k", "2M", "3g", "7B", "", "K", "1.5M", "1KB", "x", "1 K", "-1", "+1", "99999999999G"} {
 		c := gibsontest.DefaultConfig()
-		serr := c.Set("max_value_size", in)
+		serr := c.Set("compression", in)
 		got, err := size.Parse(in)
-		if (serr == nil) != (err == nil) || (err == nil && got != c.MaxValueSize) {
-			t.Errorf("%q: size.Parse = %d, %v; gibson.conf max_value_size = %d, %v", in, got, err, c.MaxValueSize, serr)
+		if (serr == nil) != (err == nil) || (err == nil && got != c.Compression) {
+			t.Errorf("%q: size.Parse = %d, %v; gibson.conf compression = %d, %v", in, got, err, c.Compression, serr)
 		}
 	}
 }
