@@ -82,6 +82,7 @@ const cliUsage = `usage: gibson [flags] [command [args…]]
        gibson commands           every command with its arguments
        gibson serve [flags]      run the embedded server standalone (gibson serve --help)
        gibson bench [flags]      measure throughput and latency (gibson bench --help)
+       gibson proxy [flags]      serve any Gibson client through several servers (gibson proxy --help)
 
 With a command, gibson runs it once and exits (1 when it fails). Without one, it reads
 commands from stdin: an interactive REPL on a terminal (:help inside), otherwise one
