@@ -215,17 +215,6 @@ func TestMaxClients(t *testing.T) {
 	eq(t, "after one left", dial(t, s).do(generated.OpPing), status(wire.CodeOK))
 }
 
-// waitFor polls cond (a connection goroutine finishing in the background); it is a hang
-// guard, not a timing assertion.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(hangGuard); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-	}
-}
-
 // §5.9: MEM on SET and MSET only, checked first; the memory cron evicts idle items.
 func TestMemoryLimit(t *testing.T) {
 	s, c := newManual(t, func(c *Config) {

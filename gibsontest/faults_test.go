@@ -115,18 +115,9 @@ func TestNoGoroutinesAfterClose(t *testing.T) {
 			t.Error("Restart after Close succeeded")
 		}
 	}
-	var after int
-	for deadline := time.Now().Add(hangGuard); ; time.Sleep(time.Millisecond) {
-		// Client-side conns closed by t.Cleanup later are not goroutines; only runtime
-		// helpers (e.g. the netpoller's timers) may take a moment to go.
-		if after = runtime.NumGoroutine(); after <= before || time.Now().After(deadline) {
-			break
-		}
-	}
-	if after > before {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines before, %d after Close:\n%s", before, after, buf[:runtime.Stack(buf, true)])
-	}
+	// Client-side conns closed by t.Cleanup later are not goroutines; only runtime helpers
+	// (e.g. the netpoller's timers) may take a moment to go.
+	goroutinesBack(t, before, hangGuard)
 }
 
 // FuzzServerRequests feeds arbitrary byte streams to a connection: the server must never

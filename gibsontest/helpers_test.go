@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -183,4 +184,35 @@ func valuesOf(pairs [][2]string) []string {
 		vs = append(vs, p[1])
 	}
 	return vs
+}
+
+// poll reports whether cond holds within limit, checking every millisecond: the tests'
+// one poll, for conditions no channel reports (a counter, a goroutine count).
+func poll(limit time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(limit); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			return cond()
+		}
+	}
+	return true
+}
+
+// waitFor polls cond until it holds (a connection goroutine finishing in the background,
+// a counter reaching a value): a hang guard that fails the test after hangGuard, not a
+// timing assertion.
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	if !poll(hangGuard, cond) {
+		t.Fatalf("condition not reached within %v", hangGuard)
+	}
+}
+
+// goroutinesBack waits up to limit for the goroutine count to fall to before, and reports
+// (with every goroutine's stack) when it does not.
+func goroutinesBack(t testing.TB, before int, limit time.Duration) {
+	t.Helper()
+	if !poll(limit, func() bool { return runtime.NumGoroutine() <= before }) {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines before, %d after Close:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+	}
 }

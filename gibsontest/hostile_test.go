@@ -491,14 +491,7 @@ func TestHostileCloseNoLeak(t *testing.T) {
 				}
 				c.nc.Close()
 			}
-			for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before; {
-				if time.Now().After(deadline) {
-					buf := make([]byte, 1<<16)
-					t.Fatalf("%d goroutines before, %d after Close:\n%s", before, runtime.NumGoroutine(),
-						buf[:runtime.Stack(buf, true)])
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			hostileWaitFor(t, "the relay's goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
 			if _, err := net.Dial("tcp", h.Addr()); tr.name == "tcp" && err == nil {
 				t.Error("still accepting after Close")
 			}
@@ -509,7 +502,7 @@ func TestHostileCloseNoLeak(t *testing.T) {
 // hostileWaitFor polls cond until it holds, failing the test after hostileGuard.
 func hostileWaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(hostileGuard); !cond(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(hostileGuard); !cond(); time.Sleep(time.Millisecond) { // this file's one poll
 		if time.Now().After(deadline) {
 			t.Fatalf("waited %v for %s", hostileGuard, what)
 		}

@@ -66,19 +66,6 @@ func (w *kvalWriter) key(out []byte, k string) []byte {
 	return append(out, k...)
 }
 
-func (w *kvalWriter) keyBytes(out, k []byte) []byte {
-	w.count++
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(k)))
-	return append(out, k...)
-}
-
-// textBytes appends one pair with a plain value, both given as bytes.
-func (w *kvalWriter) textBytes(out, k, v []byte) []byte {
-	out = append(w.keyBytes(out, k), byte(wire.EncPlain))
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(v)))
-	return append(out, v...)
-}
-
 // text appends one pair with a plain value.
 func (w *kvalWriter) text(out []byte, k, v string) []byte {
 	out = append(w.key(out, k), byte(wire.EncPlain))

@@ -153,13 +153,13 @@ func dialMemory(t *testing.T, addr string) net.Conn {
 	if strings.Contains(addr, "/") {
 		network = "unix"
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		nc, err := net.Dial(network, addr)
-		if err == nil {
-			return nc
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server at %s did not answer: %v", addr, err)
-		}
+	var nc net.Conn
+	if !pollFor(10*time.Second, func() bool {
+		var err error
+		nc, err = net.Dial(network, addr)
+		return err == nil
+	}) {
+		t.Fatalf("server at %s did not answer", addr)
 	}
+	return nc
 }

@@ -140,13 +140,8 @@ func TestServeLogFilePidFileAndSIGHUP(t *testing.T) {
 // it is polled.
 func waitForFile(t *testing.T, path, text string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) { // the poll interval
-		if b, _ := os.ReadFile(path); strings.Contains(string(b), text) {
-			return
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(path)
-			t.Fatalf("%s never contained %q: %s", path, text, b)
-		}
+	if !pollFor(10*time.Second, func() bool { b, _ := os.ReadFile(path); return strings.Contains(string(b), text) }) {
+		b, _ := os.ReadFile(path)
+		t.Fatalf("%s never contained %q: %s", path, text, b)
 	}
 }

@@ -77,15 +77,7 @@ func TestServeStressUnreadReplies(t *testing.T) {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if nc, err := net.Dial("unix", sock); err == nil {
-			nc.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %s", logs.String())
-		}
-	}
+	waitListening(t, "unix", sock, logs.String)
 
 	setup := dialRaw(t, sock)
 	v := make([]byte, itemSize)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -77,15 +78,7 @@ func TestServeStress(t *testing.T) {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if nc, err := net.Dial("unix", sock); err == nil {
-			nc.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %s", logs.String())
-		}
-	}
+	waitListening(t, "unix", sock, logs.String)
 
 	// Data: a 2 MB value and 37 × 1 MB under m:.
 	setup := dialRaw(t, sock)
@@ -144,10 +137,10 @@ func TestServeStress(t *testing.T) {
 		run  func(stop <-chan struct{})
 	}{
 		{"pipelined GETs of 2 MB, slow and stuck readers", func(stop <-chan struct{}) {
-			flood(t, sock, stop, 4, repeatFrame(wire.AppendRequest(nil, generated.OpGet, []byte("big")), 6000), 2)
+			flood(t, sock, stop, 4, repeatFrame(wire.AppendRequest(nil, generated.OpGet, []byte("big")), 6000), 2, nil)
 		}},
 		{"pipelined MGETs over 37 MB", func(stop <-chan struct{}) {
-			flood(t, sock, stop, 3, repeatFrame(wire.AppendRequest(nil, generated.OpMGet, []byte("m:")), 100), 1)
+			flood(t, sock, stop, 3, repeatFrame(wire.AppendRequest(nil, generated.OpMGet, []byte("m:")), 100), 1, nil)
 		}},
 		{"500 connections declaring 8 MB requests", func(stop <-chan struct{}) {
 			hdr := binary.LittleEndian.AppendUint32(nil, 8<<20)
@@ -256,9 +249,12 @@ func TestServeStress(t *testing.T) {
 
 	// SIGTERM under attack.
 	stop := make(chan struct{})
-	go flood(t, sock, stop, 4, repeatFrame(wire.AppendRequest(nil, generated.OpMGet, []byte("m:")), 100), 2)
+	var wrote atomic.Int64
+	go flood(t, sock, stop, 4, repeatFrame(wire.AppendRequest(nil, generated.OpMGet, []byte("m:")), 100), 2, &wrote)
 	defer close(stop)
-	time.Sleep(300 * time.Millisecond)
+	if !pollFor(10*time.Second, func() bool { return wrote.Load() >= 8 }) { // every flooder is under way
+		t.Fatal("the flood did not start")
+	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -272,7 +268,9 @@ func TestServeStress(t *testing.T) {
 
 // flood opens conns connections that each write batch again and again until stop;
 // the first stuck of them never read, the others read as fast as they can.
-func flood(t *testing.T, sock string, stop <-chan struct{}, conns int, batch []byte, stuck int) {
+// flood pipelines batch on conns connections until stop, stuck of them never reading;
+// wrote (if not nil) counts the writes that went through.
+func flood(t *testing.T, sock string, stop <-chan struct{}, conns int, batch []byte, stuck int, wrote *atomic.Int64) {
 	var wg sync.WaitGroup
 	for i := 0; i < conns; i++ {
 		nc, err := net.Dial("unix", sock)
@@ -288,8 +286,12 @@ func flood(t *testing.T, sock string, stop <-chan struct{}, conns int, batch []b
 			defer wg.Done()
 			for !stopped(stop) {
 				nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-				if _, err := nc.Write(batch); err != nil && !os.IsTimeout(err) {
+				n, err := nc.Write(batch)
+				if err != nil && !os.IsTimeout(err) {
 					return
+				}
+				if wrote != nil && n > 0 {
+					wrote.Add(1)
 				}
 			}
 		}()
