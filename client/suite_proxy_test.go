@@ -30,7 +30,7 @@ func TestSuiteProxy(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { r.Close() })
-			p := proxy.New(proxy.Config{Batch: func() proxy.Batcher { return r.Batch() }})
+			p := proxy.New(proxy.Config{Batch: func() proxy.Batcher { return r.Batch() }, Exec: r})
 			path := filepath.Join(t.TempDir(), "proxy.sock")
 			l, err := net.Listen("unix", path)
 			if err != nil {

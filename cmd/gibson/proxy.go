@@ -133,7 +133,7 @@ func runProxyReady(args []string, stdout, stderr io.Writer, ready func(p *proxy.
 	if err != nil {
 		return fail("listen: %v", err)
 	}
-	p := proxy.New(proxy.Config{Batch: func() proxy.Batcher { return ring.Batch() }, Up: ringUp(ring), MaxClients: cfg.MaxClients, MaxRequestSize: int(cfg.MaxRequestSize), Logger: log})
+	p := proxy.New(proxy.Config{Batch: func() proxy.Batcher { return ring.Batch() }, Exec: ring, Up: ringUp(ring), MaxClients: cfg.MaxClients, MaxRequestSize: int(cfg.MaxRequestSize), Logger: log})
 	served := make(chan error, 1)
 	go func() { served <- p.Serve(l) }()
 

@@ -49,7 +49,8 @@ func (c *conn) serve() {
 	b := c.p.cfg.Batch()
 	var items []item
 	var args [][]byte
-	var frame []byte
+	var frame, out []byte
+	var loneOp wire.Opcode
 	for {
 		b.Reset()
 		items = items[:0]
@@ -78,16 +79,22 @@ func (c *conn) serve() {
 			default:
 				args = wire.SplitArgs(args[:0], frame[2:], len(cmd.Args))
 				items = append(items, item{h: b.Do(op, args...)})
+				loneOp = op
 			}
 		}
-		if len(items) > 0 {
+		out = out[:0]
+		switch {
+		case len(items) == 1 && items[0].h != nil && c.p.cfg.Exec != nil:
+			out = c.p.execOne(out, loneOp, args) // args still alias its frame: nothing was read since
+		case len(items) > 0:
 			ctx, cancel := context.WithTimeout(c.p.ctx, c.p.cfg.RequestTimeout)
 			b.Exec(ctx) // each handle holds its own outcome
 			cancel()
+			for _, it := range items {
+				out = appendReplyOf(out, it)
+			}
 		}
-		for _, it := range items {
-			bw.Write(replyOf(it))
-		}
+		bw.Write(out)
 		c.p.requests.Add(int64(len(items)))
 		switch end {
 		case afterEnd:
@@ -106,17 +113,39 @@ func (c *conn) serve() {
 	}
 }
 
-// replyOf is what the client gets for one request: the server's reply (or the merged one),
-// or ERR when there was none (a shard down; a fanned-out command some shard missed).
-func replyOf(it item) []byte {
+// appendReplyOf appends what the client gets for one request: the server's reply (or the
+// merged one), or ERR when there was none (a shard down; a fanned-out command some shard
+// missed).
+func appendReplyOf(out []byte, it item) []byte {
 	if it.h == nil {
-		return it.local
+		return append(out, it.local...)
 	}
 	rep, _ := it.h.Result()
 	if rep.Data == nil {
-		return errReply
+		return append(out, errReply...)
 	}
-	return wire.AppendReply(nil, rep)
+	return wire.AppendReply(out, rep)
+}
+
+// execOne runs a request that came alone through Config.Exec and appends its reply.
+func (p *Proxy) execOne(out []byte, op wire.Opcode, args [][]byte) []byte {
+	cmd := generated.ByOpcode(op)
+	req := wire.NewRequest(op, cmd.Verb, cmd.Flags)
+	for _, a := range args {
+		req.AppendBytes(a)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, p.cfg.RequestTimeout)
+	defer cancel()
+	rep, err := p.cfg.Exec.Exec(ctx, req)
+	switch {
+	case err == nil:
+		out = wire.AppendReply(out, rep)
+		req.Release()
+		return out
+	case errors.Is(err, wire.ErrPartial):
+		req.Release() // kept by Exec with the partial reply
+	}
+	return append(out, errReply...)
 }
 
 // frameReady reports whether a whole request is buffered, so that reading it cannot block.

@@ -36,6 +36,10 @@ type Config struct {
 	// order sent, as one server would. A request the batch could not answer (a shard down,
 	// a fanned-out command some shard missed) is answered with ERR.
 	Batch func() Batcher
+	// Exec runs a request that arrived alone (the client waits for its reply before sending
+	// more): the same servers as Batch, without a batch's hand-offs. For a Ring, the Ring.
+	// Nil: every request goes through Batch.
+	Exec generated.Executor
 	// Up reports whether a PING is answered OK: for a Ring, while at least one shard is up.
 	// Nil: always.
 	Up func() bool

@@ -28,7 +28,7 @@ type fixture struct {
 	shards map[string]*gibsontest.Server
 }
 
-func newFixture(t *testing.T, cfg proxy.Config) *fixture {
+func newFixture(t testing.TB, cfg proxy.Config) *fixture {
 	t.Helper()
 	f := &fixture{shards: map[string]*gibsontest.Server{}}
 	m := map[string]string{}
@@ -43,6 +43,7 @@ func newFixture(t *testing.T, cfg proxy.Config) *fixture {
 	t.Cleanup(func() { r.Close() })
 	f.ring = r
 	cfg.Batch = func() proxy.Batcher { return r.Batch() }
+	cfg.Exec = r
 	f.p = proxy.New(cfg)
 	path := filepath.Join(t.TempDir(), "proxy.sock")
 	l, err := net.Listen("unix", path)
@@ -55,7 +56,7 @@ func newFixture(t *testing.T, cfg proxy.Config) *fixture {
 	return f
 }
 
-func (f *fixture) dial(t *testing.T) net.Conn {
+func (f *fixture) dial(t testing.TB) net.Conn {
 	t.Helper()
 	nc, err := net.Dial("unix", f.addr)
 	if err != nil {
@@ -66,7 +67,7 @@ func (f *fixture) dial(t *testing.T) net.Conn {
 }
 
 // exchange writes frames in one write and reads as many replies, returning their bytes.
-func exchange(t *testing.T, nc net.Conn, frames [][]byte) [][]byte {
+func exchange(t testing.TB, nc net.Conn, frames [][]byte) [][]byte {
 	t.Helper()
 	var all []byte
 	for _, fr := range frames {
@@ -82,7 +83,7 @@ func exchange(t *testing.T, nc net.Conn, frames [][]byte) [][]byte {
 	return out
 }
 
-func readReply(t *testing.T, nc net.Conn) []byte {
+func readReply(t testing.TB, nc net.Conn) []byte {
 	t.Helper()
 	hdr := make([]byte, 7)
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -223,5 +224,14 @@ func TestProxyShardDown(t *testing.T) {
 	}
 	if got[3][0] != byte(wire.CodeOK) {
 		t.Errorf("PING with a shard up: % x", got[3])
+	}
+	// The same one request at a time (a request alone skips the batch).
+	for _, tc := range []struct {
+		fr   []byte
+		code wire.Code
+	}{{frame(3, onA), wire.CodeVal}, {frame(3, onB), wire.CodeErr}, {frame(17, "s"), wire.CodeErr}} {
+		if got := exchange(t, nc, [][]byte{tc.fr}); got[0][0] != byte(tc.code) {
+			t.Errorf("alone, % x: reply % x; want code %d", tc.fr[4:], got[0], tc.code)
+		}
 	}
 }
