@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gogibson/gogibson/gibsontest"
+	"github.com/gogibson/gogibson/wire"
 )
 
 // A ValueHandle reads its value where the batch received it: Result and AppendTo give the
@@ -71,5 +72,39 @@ func TestValueHandleReadsItsOwnReply(t *testing.T) {
 			}
 			s.Flush()
 		})
+	}
+}
+
+// A ReplyHandle gives the reply as the server sent it with AppendWire (error codes
+// included, with no error), and Result's copy; a batch that could not run leaves dst alone.
+func TestReplyHandleAppendWire(t *testing.T) {
+	s := gibsontest.NewServer(t)
+	s.Set("k", []byte("value"), 0)
+	c := dialClient(t, s.Addr())
+	b := c.Batch()
+	hit, miss := b.Do(OpGet, []byte("k")), b.Do(OpGet, []byte("nope"))
+	if _, err := hit.AppendWire(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("AppendWire before Exec: %v", err)
+	}
+	if err := b.Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := hit.AppendWire([]byte("x"))
+	want := append([]byte("x"), 6, 0, 0, 5, 0, 0, 0, 'v', 'a', 'l', 'u', 'e')
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("AppendWire of a hit = % x, %v; want % x", got, err, want)
+	}
+	if got, err := miss.AppendWire(nil); err != nil || string(got) != string([]byte{1, 0, 0, 1, 0, 0, 0, 0}) {
+		t.Fatalf("AppendWire of a miss = % x, %v; want NOT_FOUND's 8 bytes and no error", got, err)
+	}
+	if rep, err := miss.Result(); !errors.Is(err, ErrNotFound) || rep.Code != wire.CodeNotFound {
+		t.Fatalf("Result of a miss = %+v, %v", rep, err)
+	}
+	c.Close()
+	b.Reset()
+	h := b.Do(OpGet, []byte("k"))
+	b.Exec(context.Background())
+	if got, err := h.AppendWire([]byte("x")); !errors.Is(err, ErrClosed) || string(got) != "x" {
+		t.Fatalf("AppendWire after a failed batch = %q, %v; want dst unchanged and ErrClosed", got, err)
 	}
 }

@@ -74,10 +74,11 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 	var failed []ShardFailure
 	var wg sync.WaitGroup
 	var panicked caught // a batch hook's, raised on the caller once every part has finished
+	// Every shard's part runs on a worker but the last, which runs on the caller's goroutine
+	// (a batch for one shard then hands nothing over), as fanOut does.
+	left := len(subs)
 	for sh, sub := range subs {
-		wg.Add(1)
-		r.workers.run(funcTask(func() {
-			defer wg.Done()
+		part := func() {
 			defer panicked.catch()
 			if err := sub.x.runBatch(ctx, sub); err != nil {
 				for _, h := range sub.handles {
@@ -87,6 +88,15 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 				failed = append(failed, ShardFailure{Shard: sh.name, Err: err})
 				mu.Unlock()
 			}
+		}
+		if left--; left == 0 {
+			part()
+			continue
+		}
+		wg.Add(1)
+		r.workers.run(funcTask(func() {
+			defer wg.Done()
+			part()
 		}))
 	}
 	wg.Wait()

@@ -101,26 +101,27 @@ func emitBatch(f *jen.File, s *Spec) {
 // emitReplyHandle emits the handle of a raw batched command (BatchCommands.Do): the reply
 // as it came, with the error Conn.Do would return for it.
 func emitReplyHandle(f *jen.File) {
+	h := func(field string) *jen.Statement { return jen.Id("h").Dot(field) }
 	recv := jen.Id("h").Op("*").Id("ReplyHandle")
 	f.Comment("ReplyHandle is the pending result of a raw batched command, as returned by BatchCommands.Do.")
-	f.Comment("It is valid until the batch is reset.")
+	f.Comment("It is valid until the batch is reset. It keeps the reply where the batch received it and")
+	f.Comment("copies it only for Result.")
 	f.Type().Id("ReplyHandle").Struct(
 		jen.Id("verb").String(),
 		jen.Id("done").Bool(),
+		jen.Id("has").Bool().Comment("a reply came (raw holds it)"),
 		jen.Id("err").Error(),
-		jen.Id("res").Add(wq("Reply")),
+		jen.Id("raw").Add(wq("Reply")).Comment("as received, in the batch's buffers"),
+		jen.Id("res").Add(wq("Reply")).Comment("Result's copy, once made"),
+		jen.Id("copied").Bool(),
 	)
 	f.Func().Params(recv).Id("deliver").Params(jen.Id("rep").Add(wq("Reply")), jen.Err().Error()).Block(
-		jen.If(jen.Id("h").Dot("done")).Block(jen.Return()),
-		jen.Id("h").Dot("done").Op("=").True(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("h").Dot("err").Op("=").Err(), jen.Return()),
-		jen.Id("h").Dot("res").Op("=").Add(wq("Reply")).Values(jen.Dict{
-			jen.Id("Code"):     jen.Id("rep").Dot("Code"),
-			jen.Id("Encoding"): jen.Id("rep").Dot("Encoding"),
-			jen.Id("Data"):     jen.Qual("bytes", "Clone").Call(jen.Id("rep").Dot("Data")),
-		}),
+		jen.If(h("done")).Block(jen.Return()),
+		h("done").Op("=").True(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(h("err").Op("=").Err(), jen.Return()),
+		jen.List(h("raw"), h("has")).Op("=").List(jen.Id("rep"), jen.True()),
 		jen.If(wq("CodeError").Call(jen.Id("rep").Dot("Code")).Op("!=").Nil()).Block(
-			jen.Id("h").Dot("err").Op("=").Add(wq("ReplyError")).Call(jen.Id("h").Dot("verb"), jen.Id("h").Dot("res")),
+			h("err").Op("=").Add(wq("ReplyError")).Call(h("verb"), jen.Id("rep")),
 		),
 	)
 	f.Comment("Result returns the reply, its Data a copy owned by the caller, and for an error reply code")
@@ -128,8 +129,26 @@ func emitReplyHandle(f *jen.File) {
 	f.Comment("reply and its error. Before the batch has run it returns an error matching")
 	f.Comment("wire.ErrInvalidArgument, unless the command was refused when queued.")
 	f.Func().Params(recv).Id("Result").Params().Params(wq("Reply"), jen.Error()).Block(
-		jen.If(jen.Op("!").Id("h").Dot("done")).Block(jen.Return(wq("Reply").Values(), jen.Id("notRun").Call(jen.Id("h").Dot("verb")))),
-		jen.Return(jen.Id("h").Dot("res"), jen.Id("h").Dot("err")),
+		jen.If(jen.Op("!").Add(h("done"))).Block(jen.Return(wq("Reply").Values(), jen.Id("notRun").Call(h("verb")))),
+		jen.If(jen.Op("!").Add(h("has"))).Block(jen.Return(wq("Reply").Values(), h("err"))),
+		jen.If(jen.Op("!").Add(h("copied"))).Block(
+			h("res").Op("=").Add(wq("Reply")).Values(jen.Dict{
+				jen.Id("Code"):     h("raw").Dot("Code"),
+				jen.Id("Encoding"): h("raw").Dot("Encoding"),
+				jen.Id("Data"):     jen.Qual("bytes", "Clone").Call(h("raw").Dot("Data")),
+			}),
+			h("copied").Op("=").True(),
+		),
+		jen.Return(h("res"), h("err")),
+	)
+	f.Comment("AppendWire appends the reply as the server sent it (header and data, as wire.AppendReply")
+	f.Comment("writes it) to dst, with no copy of its own; error codes are replies too, so the error is")
+	f.Comment("nil whenever a reply came. Without one (the batch could not run, or has not run), dst is")
+	f.Comment("returned unchanged with the error. A proxy forwards replies with it.")
+	f.Func().Params(recv).Id("AppendWire").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.If(jen.Op("!").Add(h("done"))).Block(jen.Return(jen.Id("dst"), jen.Id("notRun").Call(h("verb")))),
+		jen.If(jen.Op("!").Add(h("has"))).Block(jen.Return(jen.Id("dst"), h("err"))),
+		jen.Return(wq("AppendReply").Call(jen.Id("dst"), h("raw")), jen.Nil()),
 	)
 }
 

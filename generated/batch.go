@@ -379,12 +379,16 @@ func (h *StatsHandle) Result() (Stats, error) {
 }
 
 // ReplyHandle is the pending result of a raw batched command, as returned by BatchCommands.Do.
-// It is valid until the batch is reset.
+// It is valid until the batch is reset. It keeps the reply where the batch received it and
+// copies it only for Result.
 type ReplyHandle struct {
-	verb string
-	done bool
-	err  error
-	res  wire.Reply
+	verb   string
+	done   bool
+	has    bool // a reply came (raw holds it)
+	err    error
+	raw    wire.Reply // as received, in the batch's buffers
+	res    wire.Reply // Result's copy, once made
+	copied bool
 }
 
 func (h *ReplyHandle) deliver(rep wire.Reply, err error) {
@@ -396,13 +400,9 @@ func (h *ReplyHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res = wire.Reply{
-		Code:     rep.Code,
-		Data:     bytes.Clone(rep.Data),
-		Encoding: rep.Encoding,
-	}
+	h.raw, h.has = rep, true
 	if wire.CodeError(rep.Code) != nil {
-		h.err = wire.ReplyError(h.verb, h.res)
+		h.err = wire.ReplyError(h.verb, rep)
 	}
 }
 
@@ -414,7 +414,32 @@ func (h *ReplyHandle) Result() (wire.Reply, error) {
 	if !h.done {
 		return wire.Reply{}, notRun(h.verb)
 	}
+	if !h.has {
+		return wire.Reply{}, h.err
+	}
+	if !h.copied {
+		h.res = wire.Reply{
+			Code:     h.raw.Code,
+			Data:     bytes.Clone(h.raw.Data),
+			Encoding: h.raw.Encoding,
+		}
+		h.copied = true
+	}
 	return h.res, h.err
+}
+
+// AppendWire appends the reply as the server sent it (header and data, as wire.AppendReply
+// writes it) to dst, with no copy of its own; error codes are replies too, so the error is
+// nil whenever a reply came. Without one (the batch could not run, or has not run), dst is
+// returned unchanged with the error. A proxy forwards replies with it.
+func (h *ReplyHandle) AppendWire(dst []byte) ([]byte, error) {
+	if !h.done {
+		return dst, notRun(h.verb)
+	}
+	if !h.has {
+		return dst, h.err
+	}
+	return wire.AppendReply(dst, h.raw), nil
 }
 
 // slab hands out handles from chunks that are kept across resets; a handle never moves.

@@ -120,11 +120,10 @@ func appendReplyOf(out []byte, it item) []byte {
 	if it.h == nil {
 		return append(out, it.local...)
 	}
-	rep, _ := it.h.Result()
-	if rep.Data == nil {
-		return append(out, errReply...)
+	if o, err := it.h.AppendWire(out); err == nil {
+		return o
 	}
-	return wire.AppendReply(out, rep)
+	return append(out, errReply...)
 }
 
 // execOne runs a request that came alone through Config.Exec and appends its reply.
