@@ -271,13 +271,20 @@ func TestServeStress(t *testing.T) {
 // flood pipelines batch on conns connections until stop, stuck of them never reading;
 // wrote (if not nil) counts the writes that went through.
 func flood(t *testing.T, sock string, stop <-chan struct{}, conns int, batch []byte, stuck int, wrote *atomic.Int64) {
-	var wg sync.WaitGroup
+	// Every connection is dialled before any writes, so that wrote counting up means the
+	// whole flood is connected.
+	var ncs []net.Conn
 	for i := 0; i < conns; i++ {
 		nc, err := net.Dial("unix", sock)
 		if err != nil {
 			t.Errorf("dial: %v", err)
 			return
 		}
+		defer nc.Close()
+		ncs = append(ncs, nc)
+	}
+	var wg sync.WaitGroup
+	for i, nc := range ncs {
 		if i >= stuck { // large reads: the load generator shares the CPUs with the server
 			go io.CopyBuffer(struct{ io.Writer }{io.Discard}, struct{ io.Reader }{nc}, make([]byte, 1<<20))
 		}
@@ -295,7 +302,6 @@ func flood(t *testing.T, sock string, stop <-chan struct{}, conns int, batch []b
 				}
 			}
 		}()
-		defer nc.Close()
 	}
 	<-stop
 	wg.Wait()
