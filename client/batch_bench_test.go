@@ -25,6 +25,13 @@ func BenchmarkBatchParallel(b *testing.B) {
 	benchBatches(b, DefaultPoolSize, func() *Batch { return c.Batch() })
 }
 
+// BenchmarkBatchParallelAppendTo is BenchmarkBatchParallel reading the values with
+// ValueHandle.AppendTo into a reused buffer: no allocation per value.
+func BenchmarkBatchParallelAppendTo(b *testing.B) {
+	c := dialClient(b, benchAddr(b))
+	benchBatchesRead(b, DefaultPoolSize, func() *Batch { return c.Batch() }, true)
+}
+
 // BenchmarkBatchOneConn: one goroutine running batches of 64 GETs on one Conn.
 func BenchmarkBatchOneConn(b *testing.B) {
 	cn, err := DialConn(context.Background(), benchAddr(b))
@@ -43,6 +50,12 @@ func BenchmarkRawBatchParallel(b *testing.B) { benchRawBatches(b, DefaultPoolSiz
 func BenchmarkRawBatchOneConn(b *testing.B) { benchRawBatches(b, 1) }
 
 func benchBatches(b *testing.B, goroutines int, newBatch func() *Batch) {
+	benchBatchesRead(b, goroutines, newBatch, false)
+}
+
+// benchBatchesRead runs the batches, reading each value with Result, or with AppendTo into
+// a buffer reused from one batch to the next.
+func benchBatchesRead(b *testing.B, goroutines int, newBatch func() *Batch, appendTo bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer reportCPU(b)()
@@ -55,6 +68,7 @@ func benchBatches(b *testing.B, goroutines int, newBatch func() *Batch) {
 			defer wg.Done()
 			bt := newBatch()
 			hs := make([]*ValueHandle, 0, batchSize)
+			var buf []byte
 			for left.Add(-batchSize) > -batchSize {
 				bt.Reset()
 				hs = hs[:0]
@@ -65,11 +79,24 @@ func benchBatches(b *testing.B, goroutines int, newBatch func() *Batch) {
 					b.Error(err)
 					return
 				}
+				buf = buf[:0]
 				for _, h := range hs {
+					if appendTo {
+						var err error
+						if buf, err = h.AppendTo(buf); err != nil {
+							b.Error(err)
+							return
+						}
+						continue
+					}
 					if v, err := h.Result(); err != nil || len(v) != len(benchValue) {
 						b.Error(v, err)
 						return
 					}
+				}
+				if appendTo && len(buf) != batchSize*len(benchValue) {
+					b.Errorf("read %d bytes of values; want %d", len(buf), batchSize*len(benchValue))
+					return
 				}
 			}
 		}()
