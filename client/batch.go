@@ -258,9 +258,9 @@ type (
 	ValueHandle = generated.ValueHandle
 	// FoundHandle is the result of a batched Delete, TTL, Lock or Unlock: Result() (bool, error).
 	FoundHandle = generated.FoundHandle
-	// NumberHandle is the result of a batched Inc, Dec, Count or Meta*: Result() (int64, error).
+	// NumberHandle is the result of a batched Inc, Dec or Meta*: Result() (int64, error).
 	NumberHandle = generated.NumberHandle
-	// CountHandle is the result of a batched M* command: Result() (int64, error).
+	// CountHandle is the result of a batched Count or M* command: Result() (int64, error).
 	CountHandle = generated.CountHandle
 	// KVListHandle is the result of a batched MGet: Result() ([]KV, error).
 	KVListHandle = generated.KVListHandle

@@ -1153,7 +1153,7 @@ func (b *Batch) MUnlock(prefix string) *CountHandle {
 
 // Count queues COUNT; see Client.Count for the command. Its handle's result is what Client.Count returns, once
 // Exec has run; an invalid argument completes it at once, and nothing is queued.
-func (b *Batch) Count(prefix string) *NumberHandle {
+func (b *Batch) Count(prefix string) *CountHandle {
 	return b.cmds.Count(prefix)
 }
 

@@ -207,8 +207,8 @@ func (h *StatusHandle) Err() error {
 }
 
 // NumberHandle is the pending result of a batched command with a number reply, as returned by the
-// BatchCommands methods Inc, Dec, Count, MetaSize, MetaEncoding, MetaAccess, MetaCreated,
-// MetaTTL, MetaLeft or MetaLock. It is valid until the batch is reset.
+// BatchCommands methods Inc, Dec, MetaSize, MetaEncoding, MetaAccess, MetaCreated, MetaTTL,
+// MetaLeft or MetaLock. It is valid until the batch is reset.
 type NumberHandle struct {
 	verb string
 	done bool
@@ -242,8 +242,8 @@ func (h *NumberHandle) Result() (int64, error) {
 }
 
 // CountHandle is the pending result of a batched command with a count reply, as returned by the
-// BatchCommands methods MSet, MTTL, MDelete, MInc, MDec, MLock or MUnlock. It is valid until the
-// batch is reset.
+// BatchCommands methods MSet, MTTL, MDelete, MInc, MDec, MLock, MUnlock or Count. It is valid
+// until the batch is reset.
 type CountHandle struct {
 	verb string
 	done bool
@@ -917,8 +917,8 @@ func (c *BatchCommands) MUnlock(prefix string) *CountHandle {
 //
 // Its handle gives what Commands.Count returns; an invalid argument completes it at once
 // and queues nothing.
-func (c *BatchCommands) Count(prefix string) *NumberHandle {
-	res := c.numberHandles.get()
+func (c *BatchCommands) Count(prefix string) *CountHandle {
+	res := c.countHandles.get()
 	res.verb = "COUNT"
 	if err := c.limits.CheckKey("COUNT", "prefix", prefix, 0); err != nil {
 		res.deliver(wire.Reply{}, err)

@@ -435,7 +435,7 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeNumber("COUNT", rep)
+	res, derr := decodeCount("COUNT", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr

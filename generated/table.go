@@ -320,7 +320,7 @@ var Table = []Command{{
 	Merge:   wire.MergeSum,
 	Name:    "Count",
 	Op:      OpCount,
-	Reply:   wire.ReplyNumber,
+	Reply:   wire.ReplyCount,
 	Route:   wire.RouteAll,
 	Summary: "Return how many live keys are under prefix (0 when none).",
 	Usage:   "COUNT <prefix>",
