@@ -83,6 +83,7 @@ type Proxy struct {
 	clients  atomic.Int64 // open client connections
 	refused  atomic.Int64 // connections closed at MaxClients
 	requests atomic.Int64 // requests answered
+	partial  atomic.Int64 // connections part-way through reading a request's body
 }
 
 // New returns a Proxy for cfg; start it with Serve.
@@ -170,6 +171,10 @@ func (p *Proxy) forget(c *conn) {
 
 // Clients returns the number of client connections open.
 func (p *Proxy) Clients() int { return int(p.clients.Load()) }
+
+// PartialRequests returns the number of client connections whose request has been
+// announced (its length read) but not yet received whole.
+func (p *Proxy) PartialRequests() int { return int(p.partial.Load()) }
 
 // Requests returns the number of requests answered.
 func (p *Proxy) Requests() int64 { return p.requests.Load() }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -234,4 +235,42 @@ func TestProxyShardDown(t *testing.T) {
 			t.Errorf("alone, % x: reply % x; want code %d", tc.fr[4:], got[0], tc.code)
 		}
 	}
+}
+
+// Clients declaring large requests and sending nothing more cost the proxy next to nothing:
+// the buffer grows with the bytes that arrive (as gibson serve's). The requests then work.
+func TestProxyDeclaredSizeNotAllocated(t *testing.T) {
+	f := newFixture(t, proxy.Config{MaxRequestSize: 4 << 20})
+	const conns = 100
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	val := strings.Repeat("v", 3<<20)
+	req := frame(1, "0", "big:1", val)
+	cs := make([]net.Conn, conns)
+	for i := range cs {
+		cs[i] = f.dial(t)
+		cs[i].Write(req[:7]) // the length, the opcode and one byte
+	}
+	if !waitFor(func() bool { return f.p.PartialRequests() == conns }) {
+		t.Fatalf("%d clients part-way through a request; want %d", f.p.PartialRequests(), conns)
+	}
+	runtime.ReadMemStats(&ms)
+	if grew := ms.TotalAlloc - before; grew > 32<<20 {
+		t.Errorf("%d headers declaring 3 MiB allocated %d MiB; want the buffers to grow only with data", conns, grew>>20)
+	}
+	cs[0].Write(req[7:])
+	if got := readReply(t, cs[0]); got[0] != byte(wire.CodeVal) { // the echo, cut at the shard's max_value_size
+		t.Fatalf("the large SET, sent in full: reply of %d bytes, code %d", len(got), got[0])
+	}
+}
+
+// waitFor polls cond, the proxy's own counters, for up to 10 s: a hang guard.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); !cond(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
