@@ -45,16 +45,22 @@ func newFixture(t testing.TB, cfg proxy.Config) *fixture {
 	f.ring = r
 	cfg.Batch = func() proxy.Batcher { return r.Batch() }
 	cfg.Exec = r
-	f.p = proxy.New(cfg)
+	f.p, f.addr = startProxy(t, cfg)
+	return f
+}
+
+// startProxy serves cfg on a unix socket until the test ends and returns it and the path.
+func startProxy(t testing.TB, cfg proxy.Config) (*proxy.Proxy, string) {
+	t.Helper()
+	p := proxy.New(cfg)
 	path := filepath.Join(t.TempDir(), "proxy.sock")
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go f.p.Serve(l)
-	t.Cleanup(func() { f.p.Close() })
-	f.addr = path
-	return f
+	go p.Serve(l)
+	t.Cleanup(func() { p.Close() })
+	return p, path
 }
 
 func (f *fixture) dial(t testing.TB) net.Conn {
