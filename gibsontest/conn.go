@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gogibson/gogibson/internal/netx"
+
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -302,7 +304,7 @@ func (s *Server) finalFlush(c *conn) {
 			return
 		}
 	}
-	if writeAndShut(c.nc, req.out) {
+	if netx.WriteAndShut(c.nc, req.out) {
 		req.out = req.out[:0]
 		return
 	}

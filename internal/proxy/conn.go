@@ -9,6 +9,8 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/gogibson/gogibson/internal/netx"
+
 	"github.com/gogibson/gogibson/generated"
 	"github.com/gogibson/gogibson/wire"
 )
@@ -95,19 +97,25 @@ func (c *conn) serve() {
 				out = appendReplyOf(out, it)
 			}
 		}
-		bw.Write(out)
 		c.p.requests.Add(int64(len(items)))
 		switch end {
 		case afterEnd:
-			bw.Write(okReply)
+			// The replies, END's OK and the end of the stream in one go, as gibson serve
+			// does (bw is empty: it is flushed after every burst).
 			c.p.requests.Add(1)
-			bw.Flush()
-			closeWrite(c.nc) // the reply, then EOF
+			out = append(out, okReply...)
+			if !netx.WriteAndShut(c.nc, out) {
+				bw.Write(out)
+				bw.Flush()
+				closeWrite(c.nc)
+			}
 			return
 		case gone, silently:
+			bw.Write(out)
 			bw.Flush()
 			return
 		}
+		bw.Write(out)
 		if bw.Flush() != nil {
 			return
 		}

@@ -1,16 +1,17 @@
-package gibsontest
+// Package netx holds the socket tricks the embedded server and the proxy share.
+package netx
 
 import (
 	"net"
 	"syscall"
 )
 
-// writeAndShut writes out and shuts the write side of nc in one go, with no scheduling
+// WriteAndShut writes out and shuts the write side of nc in one go, with no scheduling
 // point in between: the client reads END's reply and the end of the stream together.
 // On TCP the bytes are sent with MSG_MORE, so they wait for the shutdown, whose FIN the
 // kernel then sends in the same segment. It reports whether it could do it this way;
 // if not, nothing was written.
-func writeAndShut(nc net.Conn, out []byte) bool {
+func WriteAndShut(nc net.Conn, out []byte) bool {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return false
