@@ -23,7 +23,6 @@ func Generate(s *Spec) (map[string][]byte, error) {
 	files := map[string]func(*jen.File, *Spec){
 		"opcodes.go":  emitOpcodes,
 		"commands.go": emitCommands,
-		"decode.go":   emitDecoders,
 		"table.go":    emitTable,
 		"batch.go":    emitBatch,
 	}
@@ -35,6 +34,7 @@ func Generate(s *Spec) (map[string][]byte, error) {
 		f := jen.NewFile(PackageName)
 		f.HeaderComment(Header)
 		f.ImportName(wirePkg, "wire")
+		f.ImportName(decodePkg, "decode")
 		emit(f, s)
 		var buf bytes.Buffer
 		if err := f.Render(&buf); err != nil {
@@ -126,16 +126,29 @@ func result(k wire.ReplyKind) (typ, zero *jen.Statement) {
 	return nil, nil
 }
 
+// decodePkg holds the routine of each reply kind (internal/decode), hand-written: the
+// generated methods and handles call it; only the STATS decoder, which follows the spec's
+// STATS names, is generated (decodeStats).
+const decodePkg = "github.com/gogibson/gogibson/internal/decode"
+
 var decoderNames = map[wire.ReplyKind]string{
-	wire.ReplyStored:  "decodeStored",
-	wire.ReplyValue:   "decodeValue",
-	wire.ReplyFound:   "decodeFound",
-	wire.ReplyStatus:  "decodeStatus",
-	wire.ReplyNumber:  "decodeNumber",
-	wire.ReplyCount:   "decodeCount",
-	wire.ReplyKVList:  "decodeKVList",
-	wire.ReplyKeyList: "decodeKeyList",
+	wire.ReplyStored:  "Stored",
+	wire.ReplyValue:   "Value",
+	wire.ReplyFound:   "Found",
+	wire.ReplyStatus:  "Status",
+	wire.ReplyNumber:  "Number",
+	wire.ReplyCount:   "Count",
+	wire.ReplyKVList:  "KVList",
+	wire.ReplyKeyList: "KeyList",
 	wire.ReplyStats:   "decodeStats",
+}
+
+// decoder returns the routine of kind k.
+func decoder(k wire.ReplyKind) *jen.Statement {
+	if k == wire.ReplyStats {
+		return jen.Id(decoderNames[k])
+	}
+	return jen.Qual(decodePkg, decoderNames[k])
 }
 
 func flagsExpr(c *Command) *jen.Statement {
@@ -188,7 +201,7 @@ func emitMethod(f *jen.File, m Method) {
 	if c.Reply == wire.ReplyStored {
 		decArgs = append(decArgs, jen.Len(jen.Id(storedArg(c))))
 	}
-	dec := jen.Id(decoderNames[c.Reply]).Call(decArgs...)
+	dec := decoder(c.Reply).Call(decArgs...)
 	exec := jen.List(jen.Id("rep"), jen.Err()).Op(":=").Id("c").Dot("Executor").Dot("Exec").Call(jen.Id("ctx"), jen.Id("req"))
 	switch {
 	case c.Route == wire.RouteAll && typ == nil:

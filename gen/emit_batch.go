@@ -232,7 +232,7 @@ func emitHandle(f *jen.File, k wire.ReplyKind, methods []string) {
 	if k == wire.ReplyStored {
 		decArgs = append(decArgs, jen.Id("h").Dot("sent"))
 	}
-	dec := jen.Id(decoderNames[k]).Call(decArgs...)
+	dec := decoder(k).Call(decArgs...)
 	var set jen.Code
 	if typ == nil {
 		set = jen.Id("h").Dot("err").Op("=").Add(dec)

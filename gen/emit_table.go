@@ -36,7 +36,7 @@ func emitStats(f *jen.File, s *Spec) {
 	f.Comment("decodeStats fills Stats from a STATS reply.")
 	f.Func().Id("decodeStats").Params(verbParam, repParam).Params(jen.Id("Stats"), jen.Error()).Block(
 		jen.If(notCode("CodeKVal")).Block(jen.Return(jen.Id("Stats").Values(), replyErr)),
-		jen.List(jen.Id("all"), jen.Err()).Op(":=").Id("decodeKVList").Call(jen.Id("verb"), jen.Id("r")),
+		jen.List(jen.Id("all"), jen.Err()).Op(":=").Qual(decodePkg, "KVList").Call(jen.Id("verb"), jen.Id("r")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Stats").Values(), jen.Err())),
 		jen.Id("s").Op(":=").Id("Stats").Values(jen.Dict{jen.Id("All"): jen.Id("all")}),
 		jen.For(jen.List(jen.Id("_"), jen.Id("kv")).Op(":=").Range().Id("all")).Block(
@@ -181,3 +181,11 @@ func emitTable(f *jen.File, s *Spec) {
 		jen.Return(jen.Nil()),
 	)
 }
+
+// Parameters and checks of the generated STATS decoder.
+var (
+	verbParam = jen.Id("verb").String()
+	repParam  = jen.Id("r").Add(wq("Reply"))
+	notCode   = func(code string) *jen.Statement { return jen.Id("r").Dot("Code").Op("!=").Add(wq(code)) }
+	replyErr  = wq("ReplyError").Call(jen.Id("verb"), jen.Id("r"))
+)

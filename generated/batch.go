@@ -4,6 +4,7 @@ package generated
 
 import (
 	"bytes"
+	"github.com/gogibson/gogibson/internal/decode"
 	"github.com/gogibson/gogibson/wire"
 	"time"
 )
@@ -57,7 +58,7 @@ func (h *StoredHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.err = decodeStored(h.verb, rep, h.sent)
+	h.err = decode.Stored(h.verb, rep, h.sent)
 	if h.err == nil {
 		h.err = err
 	}
@@ -157,7 +158,7 @@ func (h *FoundHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res, h.err = decodeFound(h.verb, rep)
+	h.res, h.err = decode.Found(h.verb, rep)
 	if h.err == nil {
 		h.err = err
 	}
@@ -190,7 +191,7 @@ func (h *StatusHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.err = decodeStatus(h.verb, rep)
+	h.err = decode.Status(h.verb, rep)
 	if h.err == nil {
 		h.err = err
 	}
@@ -225,7 +226,7 @@ func (h *NumberHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res, h.err = decodeNumber(h.verb, rep)
+	h.res, h.err = decode.Number(h.verb, rep)
 	if h.err == nil {
 		h.err = err
 	}
@@ -260,7 +261,7 @@ func (h *CountHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res, h.err = decodeCount(h.verb, rep)
+	h.res, h.err = decode.Count(h.verb, rep)
 	if h.err == nil {
 		h.err = err
 	}
@@ -294,7 +295,7 @@ func (h *KVListHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res, h.err = decodeKVList(h.verb, rep)
+	h.res, h.err = decode.KVList(h.verb, rep)
 	if h.err == nil {
 		h.err = err
 	}
@@ -328,7 +329,7 @@ func (h *KeyListHandle) deliver(rep wire.Reply, err error) {
 		h.err = err
 		return
 	}
-	h.res, h.err = decodeKeyList(h.verb, rep)
+	h.res, h.err = decode.KeyList(h.verb, rep)
 	if h.err == nil {
 		h.err = err
 	}

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+	"github.com/gogibson/gogibson/internal/decode"
 	"github.com/gogibson/gogibson/wire"
 	"time"
 )
@@ -57,7 +58,7 @@ func (c *Commands) Set(ctx context.Context, key string, value []byte, ttl time.D
 	if err != nil {
 		return err
 	}
-	err = decodeStored("SET", rep, len(value))
+	err = decode.Stored("SET", rep, len(value))
 	req.Release()
 	return err
 }
@@ -86,7 +87,7 @@ func (c *Commands) TTL(ctx context.Context, key string, ttl time.Duration) (bool
 	if err != nil {
 		return false, err
 	}
-	res, err := decodeFound("TTL", rep)
+	res, err := decode.Found("TTL", rep)
 	req.Release()
 	return res, err
 }
@@ -106,7 +107,7 @@ func (c *Commands) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := decodeValue("GET", rep)
+	res, err := decode.Value("GET", rep)
 	req.Release()
 	return res, err
 }
@@ -126,7 +127,7 @@ func (c *Commands) Delete(ctx context.Context, key string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := decodeFound("DEL", rep)
+	res, err := decode.Found("DEL", rep)
 	req.Release()
 	return res, err
 }
@@ -146,7 +147,7 @@ func (c *Commands) Inc(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("INC", rep)
+	res, err := decode.Number("INC", rep)
 	req.Release()
 	return res, err
 }
@@ -166,7 +167,7 @@ func (c *Commands) Dec(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("DEC", rep)
+	res, err := decode.Number("DEC", rep)
 	req.Release()
 	return res, err
 }
@@ -196,7 +197,7 @@ func (c *Commands) Lock(ctx context.Context, key string, d time.Duration) (bool,
 	if err != nil {
 		return false, err
 	}
-	res, err := decodeFound("LOCK", rep)
+	res, err := decode.Found("LOCK", rep)
 	req.Release()
 	return res, err
 }
@@ -216,7 +217,7 @@ func (c *Commands) Unlock(ctx context.Context, key string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := decodeFound("UNLOCK", rep)
+	res, err := decode.Found("UNLOCK", rep)
 	req.Release()
 	return res, err
 }
@@ -240,7 +241,7 @@ func (c *Commands) MSet(ctx context.Context, prefix string, value []byte) (int64
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MSET", rep)
+	res, derr := decode.Count("MSET", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -270,7 +271,7 @@ func (c *Commands) MTTL(ctx context.Context, prefix string, ttl time.Duration) (
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MTTL", rep)
+	res, derr := decode.Count("MTTL", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -300,7 +301,7 @@ func (c *Commands) MGet(ctx context.Context, prefix string, limit int) ([]wire.K
 	if err != nil && !wire.IsPartial(err) {
 		return nil, err
 	}
-	res, derr := decodeKVList("MGET", rep)
+	res, derr := decode.KVList("MGET", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -321,7 +322,7 @@ func (c *Commands) MDelete(ctx context.Context, prefix string) (int64, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MDEL", rep)
+	res, derr := decode.Count("MDEL", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -342,7 +343,7 @@ func (c *Commands) MInc(ctx context.Context, prefix string) (int64, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MINC", rep)
+	res, derr := decode.Count("MINC", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -363,7 +364,7 @@ func (c *Commands) MDec(ctx context.Context, prefix string) (int64, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MDEC", rep)
+	res, derr := decode.Count("MDEC", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -393,7 +394,7 @@ func (c *Commands) MLock(ctx context.Context, prefix string, d time.Duration) (i
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MLOCK", rep)
+	res, derr := decode.Count("MLOCK", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -414,7 +415,7 @@ func (c *Commands) MUnlock(ctx context.Context, prefix string) (int64, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("MUNLOCK", rep)
+	res, derr := decode.Count("MUNLOCK", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -435,7 +436,7 @@ func (c *Commands) Count(ctx context.Context, prefix string) (int64, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return 0, err
 	}
-	res, derr := decodeCount("COUNT", rep)
+	res, derr := decode.Count("COUNT", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -469,7 +470,7 @@ func (c *Commands) Ping(ctx context.Context) error {
 	if err != nil && !wire.IsPartial(err) {
 		return err
 	}
-	if derr := decodeStatus("PING", rep); derr != nil {
+	if derr := decode.Status("PING", rep); derr != nil {
 		req.Release()
 		return derr
 	}
@@ -493,7 +494,7 @@ func (c *Commands) MetaSize(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -514,7 +515,7 @@ func (c *Commands) MetaEncoding(ctx context.Context, key string) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -535,7 +536,7 @@ func (c *Commands) MetaAccess(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -556,7 +557,7 @@ func (c *Commands) MetaCreated(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -577,7 +578,7 @@ func (c *Commands) MetaTTL(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -598,7 +599,7 @@ func (c *Commands) MetaLeft(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -619,7 +620,7 @@ func (c *Commands) MetaLock(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := decodeNumber("META", rep)
+	res, err := decode.Number("META", rep)
 	req.Release()
 	return res, err
 }
@@ -639,7 +640,7 @@ func (c *Commands) Keys(ctx context.Context, prefix string) ([]string, error) {
 	if err != nil && !wire.IsPartial(err) {
 		return nil, err
 	}
-	res, derr := decodeKeyList("KEYS", rep)
+	res, derr := decode.KeyList("KEYS", rep)
 	req.Release()
 	if derr != nil {
 		return res, derr
@@ -656,7 +657,7 @@ func (c *Commands) End(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = decodeStatus("END", rep)
+	err = decode.Status("END", rep)
 	req.Release()
 	return err
 }

@@ -3,6 +3,7 @@
 package generated
 
 import (
+	"github.com/gogibson/gogibson/internal/decode"
 	"github.com/gogibson/gogibson/wire"
 	"strconv"
 )
@@ -73,7 +74,7 @@ func decodeStats(verb string, r wire.Reply) (Stats, error) {
 	if r.Code != wire.CodeKVal {
 		return Stats{}, wire.ReplyError(verb, r)
 	}
-	all, err := decodeKVList(verb, r)
+	all, err := decode.KVList(verb, r)
 	if err != nil {
 		return Stats{}, err
 	}

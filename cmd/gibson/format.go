@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gogibson/gogibson/internal/decode"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -66,63 +67,65 @@ func decodeResult(req request, rep wire.Reply, err error) result {
 		}
 	}
 	verb := req.cmd.Verb
-	switch rep.Code {
-	case wire.CodeNotFound:
-		switch req.cmd.Reply {
-		case wire.ReplyFound:
-			return result{kind: resBool}
-		case wire.ReplyCount:
-			return result{kind: resInt}
-		case wire.ReplyKVList:
-			return result{kind: resPairs}
-		case wire.ReplyKeyList:
-			return result{kind: resKeys}
-		}
-		return result{kind: resNil}
-	case wire.CodeErr, wire.CodeNaN, wire.CodeMem, wire.CodeLocked:
-		return result{kind: resErr, err: wire.ReplyError(verb, rep)}
-	}
-	bad := result{kind: resErr, err: wire.ReplyError(verb, rep)}
-	switch req.cmd.Reply {
+	fail := func(err error) result { return result{kind: resErr, err: err} }
+	switch k := req.cmd.Reply; k {
 	case wire.ReplyStatus:
-		if rep.Code == wire.CodeOK {
-			return result{kind: resOK}
+		if err := decode.Status(verb, rep); err != nil {
+			return fail(err)
 		}
+		return result{kind: resOK}
 	case wire.ReplyStored:
-		if rep.Code == wire.CodeVal {
-			if sent := sentValue(req); len(rep.Data) != sent {
-				return result{kind: resErr, err: wire.Errorf(wire.ErrServer, verb, "the server stored %d of %d bytes: its max_value_size is below --max-value-size", len(rep.Data), sent)}
-			}
-			return result{kind: resOK}
+		if err := decode.StoredAs(verb, rep, sentValue(req), "--max-value-size"); err != nil {
+			return fail(err)
 		}
+		return result{kind: resOK}
 	case wire.ReplyFound:
-		if rep.Code == wire.CodeOK {
-			return result{kind: resBool, b: true}
+		b, err := decode.Found(verb, rep)
+		if err != nil {
+			return fail(err)
 		}
-	case wire.ReplyValue:
-		if rep.Code == wire.CodeVal {
-			v, err := wire.AppendValue(nil, rep.Encoding, rep.Data)
+		return result{kind: resBool, b: b}
+	case wire.ReplyCount:
+		n, err := decode.Count(verb, rep)
+		if err != nil {
+			return fail(err)
+		}
+		return result{kind: resInt, n: n}
+	case wire.ReplyValue, wire.ReplyNumber:
+		if rep.Code == wire.CodeNotFound {
+			return result{kind: resNil} // printed as redis-cli prints a miss
+		}
+		if k == wire.ReplyNumber {
+			n, err := decode.Number(verb, rep)
 			if err != nil {
-				return result{kind: resErr, err: wire.WrapError(wire.ErrProtocol, verb, err)}
+				return fail(err)
 			}
-			return result{kind: resBytes, data: v}
-		}
-	case wire.ReplyNumber, wire.ReplyCount:
-		if n, err := rep.Int(); err == nil {
 			return result{kind: resInt, n: n}
 		}
-	case wire.ReplyKVList, wire.ReplyKeyList, wire.ReplyStats:
-		if rep.Code == wire.CodeKVal {
-			kinds := map[wire.ReplyKind]resultKind{wire.ReplyKVList: resPairs, wire.ReplyKeyList: resKeys, wire.ReplyStats: resStats}
-			res := result{kind: kinds[req.cmd.Reply]}
-			it := rep.Entries()
-			for k, enc, v, ok := it.Next(); ok; k, enc, v, ok = it.Next() {
-				res.pairs = append(res.pairs, pair{key: k, enc: enc, val: v})
-			}
-			return res
+		v, err := decode.Value(verb, rep)
+		if _, ours := err.(*wire.Error); err != nil && !ours {
+			err = wire.WrapError(wire.ErrProtocol, verb, err) // a malformed number
 		}
+		if err != nil {
+			return fail(err)
+		}
+		return result{kind: resBytes, data: v}
+	case wire.ReplyKVList, wire.ReplyKeyList, wire.ReplyStats:
+		if k == wire.ReplyStats && rep.Code == wire.CodeNotFound {
+			return result{kind: resNil}
+		}
+		pairs, err := decode.Pairs(verb, rep)
+		if err != nil {
+			return fail(err)
+		}
+		kinds := map[wire.ReplyKind]resultKind{wire.ReplyKVList: resPairs, wire.ReplyKeyList: resKeys, wire.ReplyStats: resStats}
+		res := result{kind: kinds[k]}
+		for _, p := range pairs {
+			res.pairs = append(res.pairs, pair{key: p.Key, enc: p.Enc, val: p.Val})
+		}
+		return res
 	}
-	return bad
+	return fail(wire.ReplyError(verb, rep))
 }
 
 // sentValue is the length of the request's value argument, which a stored reply echoes.
