@@ -52,7 +52,7 @@ type batchRunner interface {
 // newBatch returns an empty batch run by x (behind the batch hooks, if x is to run them).
 func newBatch(x batchRunner, o *options) *Batch {
 	b := &Batch{x: x, opts: o, readOnly: true}
-	generated.InitBatch(&b.cmds, b, o.limits)
+	generated.InitBatch(&b.cmds, queuer{b}, o.limits)
 	return b
 }
 
@@ -62,16 +62,25 @@ func (c *Client) Batch() *Batch { return newBatch(c.opts.batchRunner(c), c.opts)
 // Batch returns an empty batch that runs on this connection.
 func (c *Conn) Batch() *Batch { return newBatch(c.opts.batchRunner(c), c.opts) }
 
-// Request implements generated.Batcher; the batch methods build each command in it.
-func (b *Batch) Request(op wire.Opcode, verb string, flags wire.Flags) *wire.Request {
+// queuer is the Batch as the generated batch methods see it (generated.Batcher): kept off
+// Batch's own method set, so that users see only the typed methods, Do, Exec and Reset.
+type queuer struct{ b *Batch }
+
+func (q queuer) Request(op wire.Opcode, verb string, flags wire.Flags) *wire.Request {
+	return q.b.request(op, verb, flags)
+}
+
+func (q queuer) Queue(req *wire.Request, h generated.Handle) { q.b.queue(req, h) }
+
+// request returns the scratch request each batch method builds its command in.
+func (b *Batch) request(op wire.Opcode, verb string, flags wire.Flags) *wire.Request {
 	b.scratch.Reset(op, verb, flags)
 	return &b.scratch
 }
 
-// Queue implements generated.Batcher: it copies req's frame into the batch, or refuses the
-// command (completing h with the error) when the batch has run or the frame is over the
-// server's max_request_size.
-func (b *Batch) Queue(req *wire.Request, h generated.Handle) {
+// queue copies req's frame into the batch, or refuses the command (completing h with the
+// error) when the batch has run or the frame is over the server's max_request_size.
+func (b *Batch) queue(req *wire.Request, h generated.Handle) {
 	frame := req.Frame()
 	switch n := len(frame) - 4; {
 	case b.ran:
