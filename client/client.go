@@ -150,7 +150,7 @@ func (c *Client) Addr() string { return c.ep.display }
 
 // Exec runs req on one of the Client's connections and implements generated.Executor: on
 // success the reply's Data stays valid until req.Release; on error req has been disposed of.
-func (c *Client) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
+func (c *Client) Exec(ctx context.Context, req *wire.Request) (Reply, error) {
 	if !c.enter() {
 		err := &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "client is closed"}
 		req.Release() // after reading req.Verb: a released request may be reused at once
@@ -259,7 +259,7 @@ func (c *Client) pick() (*slot, *Conn) {
 }
 
 // Do sends a raw request like Conn.Do, on one of the Client's connections.
-func (c *Client) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+func (c *Client) Do(ctx context.Context, op Opcode, args ...[]byte) (Reply, error) {
 	return do(ctx, c.cmds.Executor, op, args)
 }
 

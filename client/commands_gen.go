@@ -5,7 +5,6 @@ package client
 import (
 	"context"
 	"github.com/gogibson/gogibson/generated"
-	"github.com/gogibson/gogibson/wire"
 	"time"
 )
 
@@ -147,7 +146,7 @@ func (c *Client) MTTL(ctx context.Context, prefix string, ttl time.Duration) (in
 // fewer than limit pairs may come back while more live keys exist.
 //
 // Server errors: ErrServer, ErrNaN.
-func (c *Client) MGet(ctx context.Context, prefix string, limit int) ([]wire.KV, error) {
+func (c *Client) MGet(ctx context.Context, prefix string, limit int) ([]KV, error) {
 	return c.cmds.MGet(ctx, prefix, limit)
 }
 
@@ -402,7 +401,7 @@ func (c *Conn) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int6
 // fewer than limit pairs may come back while more live keys exist.
 //
 // Server errors: ErrServer, ErrNaN.
-func (c *Conn) MGet(ctx context.Context, prefix string, limit int) ([]wire.KV, error) {
+func (c *Conn) MGet(ctx context.Context, prefix string, limit int) ([]KV, error) {
 	return c.cmds.MGet(ctx, prefix, limit)
 }
 
@@ -657,7 +656,7 @@ func (p *Pool) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int6
 // fewer than limit pairs may come back while more live keys exist.
 //
 // Server errors: ErrServer, ErrNaN.
-func (p *Pool) MGet(ctx context.Context, prefix string, limit int) ([]wire.KV, error) {
+func (p *Pool) MGet(ctx context.Context, prefix string, limit int) ([]KV, error) {
 	return p.cmds.MGet(ctx, prefix, limit)
 }
 
@@ -912,7 +911,7 @@ func (r *Ring) MTTL(ctx context.Context, prefix string, ttl time.Duration) (int6
 // fewer than limit pairs may come back while more live keys exist.
 //
 // Server errors: ErrServer, ErrNaN.
-func (r *Ring) MGet(ctx context.Context, prefix string, limit int) ([]wire.KV, error) {
+func (r *Ring) MGet(ctx context.Context, prefix string, limit int) ([]KV, error) {
 	return r.cmds.MGet(ctx, prefix, limit)
 }
 

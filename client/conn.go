@@ -156,7 +156,7 @@ const (
 // Exec runs req and implements generated.Executor: on success the reply's Data stays valid
 // until req.Release, which the caller calls; on error the request has been disposed of.
 // Frames longer than the server's max_request_size fail with ErrInvalidArgument unsent.
-func (c *Conn) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
+func (c *Conn) Exec(ctx context.Context, req *wire.Request) (Reply, error) {
 	rep, st, err := c.roundTrip(ctx, req)
 	if err != nil && st != stAbandoned {
 		req.Release()
@@ -277,7 +277,7 @@ func (c *Conn) abandon(cl *call) bool {
 // argument). Opcodes outside Gibson 1.2 fail with ErrInvalidArgument, because the server
 // would close the connection. The reply's Data is a copy owned by the caller. For an error
 // reply code Do returns the reply and the matching error (errors.Is(err, ErrNotFound), …).
-func (c *Conn) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+func (c *Conn) Do(ctx context.Context, op Opcode, args ...[]byte) (Reply, error) {
 	return do(ctx, c.cmds.Executor, op, args)
 }
 

@@ -176,7 +176,7 @@ func (c *Cmd) Value() []byte {
 // that or after a failure. Its Data is valid until the hook returns. A miss is a reply with
 // Code wire.CodeNotFound, not an error; wire.CodeError(reply.Code) gives the kind of an
 // error code.
-func (c *Cmd) Reply() wire.Reply { return c.reply }
+func (c *Cmd) Reply() Reply { return c.reply }
 
 // hookedExec runs requests through the process chain; it replaces an executor's X when
 // hooks are installed.
@@ -260,7 +260,7 @@ func (bc *BatchCmds) Len() int { return len(bc.b.ends) }
 func (bc *BatchCmds) frame(i int) []byte { return bc.b.frames[bc.b.start(i):bc.b.ends[i]] }
 
 // Op returns the opcode of the i-th command (0 ≤ i < Len).
-func (bc *BatchCmds) Op(i int) wire.Opcode { return frameOp(bc.frame(i)) }
+func (bc *BatchCmds) Op(i int) Opcode { return frameOp(bc.frame(i)) }
 
 // Verb returns the verb of the i-th command.
 func (bc *BatchCmds) Verb(i int) string {

@@ -245,7 +245,7 @@ func (p *Pool) Release(cn *Conn) {
 
 // Exec acquires a connection, runs req on it and releases it; it implements
 // generated.Executor, so the typed commands are methods of *Pool.
-func (p *Pool) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
+func (p *Pool) Exec(ctx context.Context, req *wire.Request) (Reply, error) {
 	cn, err := p.Acquire(ctx)
 	if err != nil {
 		req.Release()
@@ -260,7 +260,7 @@ func (p *Pool) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) 
 }
 
 // Do sends a raw request like Conn.Do, on a connection acquired for the call.
-func (p *Pool) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+func (p *Pool) Do(ctx context.Context, op Opcode, args ...[]byte) (Reply, error) {
 	return do(ctx, p.cmds.Executor, op, args)
 }
 

@@ -12,7 +12,6 @@ import (
 	rendezvous "github.com/dgryski/go-rendezvous"
 
 	"github.com/gogibson/gogibson/generated"
-	"github.com/gogibson/gogibson/wire"
 )
 
 // Ring defaults.
@@ -94,16 +93,17 @@ type ringShard struct {
 
 // ringState is an immutable snapshot: every shard, and the hash over those keys may go to.
 type ringState struct {
-	shards  []*ringShard // every configured shard, by name
-	byName  map[string]*ringShard
-	members []*ringShard // the shards in the hash, by name: the targets of fanned-out commands
-	hash    *rendezvous.Rendezvous
-	sep     string // RingConfig.Segment
+	shards   []*ringShard // every configured shard, by name
+	byName   map[string]*ringShard
+	members  []*ringShard // the shards in the hash, by name: the targets of fanned-out commands
+	hash     *rendezvous.Rendezvous
+	sep      string // RingConfig.Segment
+	failFast bool   // RingConfig.FailFast
 }
 
 func newRingState(shards []*ringShard, failFast bool, sep string) *ringState {
 	sort.Slice(shards, func(i, j int) bool { return shards[i].name < shards[j].name })
-	st := &ringState{shards: shards, byName: make(map[string]*ringShard, len(shards)), sep: sep}
+	st := &ringState{shards: shards, byName: make(map[string]*ringShard, len(shards)), sep: sep, failFast: failFast}
 	var names []string
 	for _, sh := range shards {
 		st.byName[sh.name] = sh
@@ -248,7 +248,7 @@ func (r *Ring) Closed() bool { return r.closed.Load() }
 
 // Do sends a raw request like Client.Do, routed as Exec routes typed commands; an opcode
 // that is not in the spec is refused, since the Ring could not route it.
-func (r *Ring) Do(ctx context.Context, op wire.Opcode, args ...[]byte) (wire.Reply, error) {
+func (r *Ring) Do(ctx context.Context, op Opcode, args ...[]byte) (Reply, error) {
 	return do(ctx, r, op, args)
 }
 

@@ -60,7 +60,7 @@ func (r *Ring) runBatch(ctx context.Context, b *Batch) error {
 		}
 		fan := &ringFan{i: i, ri: ri, shards: st.members, parts: make([]*generated.ReplyHandle, len(st.members)), down: make([]error, len(st.members))}
 		for j, sh := range st.members {
-			if sh.down.Load() {
+			if st.failFast && sh.down.Load() { // see pick
 				fan.down[j] = sh.downError(verb)
 				continue
 			}

@@ -16,7 +16,7 @@ func (r *Ring) fanOut(ctx context.Context, st *ringState, ri *routeInfo, req *wi
 	parts := f.parts
 	for i, sh := range st.members {
 		parts[i].shard = sh.name
-		if sh.down.Load() {
+		if st.failFast && sh.down.Load() { // see pick
 			parts[i].err = sh.downError(req.Verb)
 			continue
 		}

@@ -47,7 +47,10 @@ func (st *ringState) pick(key, verb string) (*ringShard, error) {
 		return nil, &wire.Error{Kind: wire.ErrClosed, Command: verb, Msg: "ring: no shard is up"}
 	}
 	sh := st.byName[name]
-	if sh.down.Load() {
+	// With FailFast a down shard's keys fail at once. Without it a down shard leaves the
+	// hash: one still in this snapshot was marked down a moment ago and the next snapshot
+	// is on its way, so its key goes to it as before rather than failing on the spot.
+	if st.failFast && sh.down.Load() {
 		return nil, sh.downError(verb)
 	}
 	return sh, nil
@@ -56,7 +59,7 @@ func (st *ringState) pick(key, verb string) (*ringShard, error) {
 // Exec implements generated.Executor: it routes req by its command's route in the spec, and
 // for a command sent to several shards merges their replies into one reply held by req (an
 // error matching ErrPartial comes with that reply when some shards failed).
-func (r *Ring) Exec(ctx context.Context, req *wire.Request) (wire.Reply, error) {
+func (r *Ring) Exec(ctx context.Context, req *wire.Request) (Reply, error) {
 	if r.closed.Load() {
 		req.Release()
 		return wire.Reply{}, &wire.Error{Kind: wire.ErrClosed, Command: req.Verb, Msg: "ring is closed"}

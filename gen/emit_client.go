@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/gogibson/gogibson/wire"
 )
 
 // ClientPackage is the name of the hand-written client package that GenerateClient adds a
@@ -72,6 +73,9 @@ func emitForward(f *jen.File, typ, recv, where string, m Method) {
 	}
 	results := jen.Error()
 	if typ, _ := result(m.Cmd.Reply); typ != nil {
+		if m.Cmd.Reply == wire.ReplyKVList {
+			typ = jen.Index().Id("KV") // client.KV: go doc client shows client's names
+		}
 		results = jen.Params(typ, jen.Error())
 	}
 	doc := methodDoc(m)

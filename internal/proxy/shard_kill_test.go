@@ -23,7 +23,7 @@ func TestProxyShardKilledUnderLoad(t *testing.T) {
 		shards[n] = gibsontest.NewServer(t, gibsontest.WithTCP())
 		m[n] = shards[n].Addr()
 	}
-	r, err := client.NewRing(context.Background(), client.RingConfig{Shards: m, Segment: ":", HeartbeatInterval: 5 * time.Millisecond, HeartbeatFailures: 2})
+	r, err := client.NewRing(context.Background(), client.RingConfig{Shards: m, Segment: ":", HeartbeatInterval: 20 * time.Millisecond, HeartbeatFailures: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
