@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gogibson/gogibson/generated"
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -13,8 +14,8 @@ import (
 // kind and flags. The Ring never looks at which command it is.
 type routeInfo struct {
 	verb     string
-	route    wire.Route
-	merge    wire.Merge
+	route    spec.Route
+	merge    spec.Merge
 	reply    wire.ReplyKind
 	flags    wire.Flags
 	keyArg   int // wire position of the key (route key) or prefix (route all) argument; -1: none
@@ -32,7 +33,7 @@ func init() {
 		ri := &routeInfo{verb: c.Verb, route: c.Route, merge: c.Merge, reply: c.Reply, flags: c.Flags, keyArg: -1, limitArg: -1}
 		for j, a := range c.Args {
 			switch {
-			case a.Kind == wire.ArgKey && c.Route == wire.RouteKey, a.Kind == wire.ArgPrefix && c.Route == wire.RouteAll:
+			case a.Kind == wire.ArgKey && c.Route == spec.RouteKey, a.Kind == wire.ArgPrefix && c.Route == spec.RouteAll:
 				ri.keyArg = j
 			case a.Kind == wire.ArgLimit:
 				ri.limitArg = j
@@ -78,9 +79,9 @@ func merge(ri *routeInfo, frame []byte, args wire.Args, parts []shardReply) (wir
 		ok = append(ok, p)
 	}
 	switch ri.merge {
-	case wire.MergeSum:
+	case spec.MergeSum:
 		return mergeSum(ok), failed
-	case wire.MergeConcat:
+	case spec.MergeConcat:
 		limit := -1
 		if ri.limitArg >= 0 {
 			if b, present := args.Arg(frame, ri.limitArg); present {
@@ -90,20 +91,20 @@ func merge(ri *routeInfo, frame []byte, args wire.Args, parts []shardReply) (wir
 			}
 		}
 		return mergeConcat(ok, limit, ri.reply == wire.ReplyKeyList), failed
-	case wire.MergeStats:
+	case spec.MergeStats:
 		return mergeStats(ok), failed
 	}
 	return wire.Reply{Code: wire.CodeOK, Data: []byte{0}}, failed
 }
 
 // usable reports whether a shard's reply is one the merge kind combines.
-func usable(m wire.Merge, r wire.Reply) bool {
+func usable(m spec.Merge, r wire.Reply) bool {
 	switch m {
-	case wire.MergeSum:
+	case spec.MergeSum:
 		return r.Code == wire.CodeNotFound || r.Code == wire.CodeVal && r.Encoding == wire.EncNumber && (len(r.Data) == 8 || len(r.Data) == 4)
-	case wire.MergeConcat:
+	case spec.MergeConcat:
 		return r.Code == wire.CodeNotFound || r.Code == wire.CodeKVal
-	case wire.MergeStats:
+	case spec.MergeStats:
 		return r.Code == wire.CodeKVal
 	}
 	return r.Code == wire.CodeOK
@@ -192,11 +193,11 @@ func mergeStats(parts []shardReply) wire.Reply {
 				continue
 			}
 			switch generated.StatMergeOf(e.name) {
-			case wire.StatSum:
+			case spec.StatSum:
 				e.n += n
-			case wire.StatMax:
+			case spec.StatMax:
 				e.n = max(e.n, n)
-			case wire.StatMin:
+			case spec.StatMin:
 				e.n = min(e.n, n)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"unsafe"
 
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -16,14 +17,14 @@ import (
 // argument; err says why no shard can take it (refused on a Ring, shard down, none up).
 func (st *ringState) route(op wire.Opcode, verb string, frame []byte, args wire.Args) (ri *routeInfo, sh *ringShard, err error) {
 	ri = routeOf(op)
-	if ri == nil || ri.route == wire.RouteNone {
+	if ri == nil || ri.route == spec.RouteNone {
 		return ri, nil, refusal(ri, verb, op)
 	}
 	if ri.keyArg >= 0 {
 		b, _ := args.Arg(frame, ri.keyArg)
 		arg := unsafeString(b) // for the hash only: not kept
 		var hk string
-		single := ri.route == wire.RouteKey
+		single := ri.route == spec.RouteKey
 		if single {
 			hk = hashKey(arg, st.sep)
 		} else {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -35,6 +36,7 @@ func Generate(s *Spec) (map[string][]byte, error) {
 		f.HeaderComment(Header)
 		f.ImportName(wirePkg, "wire")
 		f.ImportName(decodePkg, "decode")
+		f.ImportName(specPkg, "spec")
 		emit(f, s)
 		var buf bytes.Buffer
 		if err := f.Render(&buf); err != nil {
@@ -131,6 +133,9 @@ func result(k wire.ReplyKind) (typ, zero *jen.Statement) {
 // STATS names, is generated (decodeStats).
 const decodePkg = "github.com/gogibson/gogibson/internal/decode"
 
+// specPkg holds the routing and merge vocabulary of the command table.
+const specPkg = "github.com/gogibson/gogibson/internal/spec"
+
 var decoderNames = map[wire.ReplyKind]string{
 	wire.ReplyStored:  "Stored",
 	wire.ReplyValue:   "Value",
@@ -204,14 +209,14 @@ func emitMethod(f *jen.File, m Method) {
 	dec := decoder(c.Reply).Call(decArgs...)
 	exec := jen.List(jen.Id("rep"), jen.Err()).Op(":=").Id("c").Dot("Executor").Dot("Exec").Call(jen.Id("ctx"), jen.Id("req"))
 	switch {
-	case c.Route == wire.RouteAll && typ == nil:
+	case c.Route == spec.RouteAll && typ == nil:
 		// A sharding executor answers a fanned-out command with what some shards answered and
 		// an error matching wire.ErrPartial; that reply is decoded like a whole one.
 		body = append(body, exec,
 			jen.If(jen.Err().Op("!=").Nil().Op("&&").Op("!").Add(wq("IsPartial")).Call(jen.Err())).Block(jen.Return(fail()...)),
 			jen.If(jen.Id("derr").Op(":=").Add(dec), jen.Id("derr").Op("!=").Nil()).Block(jen.Id("req").Dot("Release").Call(), jen.Return(jen.Id("derr"))),
 			jen.Id("req").Dot("Release").Call(), jen.Return(jen.Err()))
-	case c.Route == wire.RouteAll:
+	case c.Route == spec.RouteAll:
 		body = append(body, exec,
 			jen.If(jen.Err().Op("!=").Nil().Op("&&").Op("!").Add(wq("IsPartial")).Call(jen.Err())).Block(jen.Return(fail()...)),
 			jen.List(jen.Id("res"), jen.Id("derr")).Op(":=").Add(dec),
@@ -221,7 +226,7 @@ func emitMethod(f *jen.File, m Method) {
 	default:
 		body = append(body, exec, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(fail()...)))
 	}
-	if c.Route == wire.RouteAll {
+	if c.Route == spec.RouteAll {
 		// emitted above
 	} else if typ == nil {
 		body = append(body, jen.Err().Op("=").Add(dec), jen.Id("req").Dot("Release").Call(), jen.Return(jen.Err()))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -46,15 +47,15 @@ func emitStats(f *jen.File, s *Spec) {
 	)
 	var mcases []jen.Code
 	for _, st := range s.Stats {
-		if st.Merge != wire.StatFirst {
-			mcases = append(mcases, jen.Case(jen.Lit(st.Name)).Block(jen.Return(wq(statMergeNames[st.Merge]))))
+		if st.Merge != spec.StatFirst {
+			mcases = append(mcases, jen.Case(jen.Lit(st.Name)).Block(jen.Return(jen.Qual(specPkg, statMergeNames[st.Merge]))))
 		}
 	}
 	f.Comment("StatMergeOf returns how the STATS entry name of several servers combines into one value,")
 	f.Comment("as the spec gives it; entries the spec does not list, and string entries, merge by first.")
-	f.Func().Id("StatMergeOf").Params(jen.Id("name").String()).Add(wq("StatMerge")).Block(
+	f.Func().Id("StatMergeOf").Params(jen.Id("name").String()).Add(jen.Qual(specPkg, "StatMerge")).Block(
 		jen.Switch(jen.Id("name")).Block(mcases...),
-		jen.Return(wq("StatFirst")),
+		jen.Return(jen.Qual(specPkg, "StatFirst")),
 	)
 	f.Comment("statInt parses a decimal statistic; text that is not a number gives 0 (All keeps it).")
 	f.Func().Id("statInt").Params(jen.Id("b").Index().Byte()).Int64().Block(
@@ -74,11 +75,11 @@ var replyKindNames = map[wire.ReplyKind]string{
 	wire.ReplyStats: "ReplyStats",
 }
 
-var routeNames = map[wire.Route]string{wire.RouteKey: "RouteKey", wire.RouteAll: "RouteAll", wire.RouteNone: "RouteNone"}
+var routeNames = map[spec.Route]string{spec.RouteKey: "RouteKey", spec.RouteAll: "RouteAll", spec.RouteNone: "RouteNone"}
 
-var mergeNames = map[wire.Merge]string{wire.MergeSum: "MergeSum", wire.MergeConcat: "MergeConcat", wire.MergeAll: "MergeAll", wire.MergeStats: "MergeStats"}
+var mergeNames = map[spec.Merge]string{spec.MergeSum: "MergeSum", spec.MergeConcat: "MergeConcat", spec.MergeAll: "MergeAll", spec.MergeStats: "MergeStats"}
 
-var statMergeNames = map[wire.StatMerge]string{wire.StatSum: "StatSum", wire.StatMax: "StatMax", wire.StatMin: "StatMin", wire.StatFirst: "StatFirst"}
+var statMergeNames = map[spec.StatMerge]string{spec.StatSum: "StatSum", spec.StatMax: "StatMax", spec.StatMin: "StatMin", spec.StatFirst: "StatFirst"}
 
 func emitTable(f *jen.File, s *Spec) {
 	f.Comment("Command describes one command of the spec for table-driven code: the CLI, the embedded")
@@ -102,9 +103,9 @@ func emitTable(f *jen.File, s *Spec) {
 		jen.Comment("Variants are the typed methods of a field argument (META)."),
 		jen.Id("Variants").Index().Id("Variant"),
 		jen.Comment("Route says where a client sharding keys over several servers sends the command."),
-		jen.Id("Route").Add(wq("Route")),
+		jen.Id("Route").Add(jen.Qual(specPkg, "Route")),
 		jen.Comment("Merge says how the replies of a command routed to every shard combine (0 otherwise)."),
-		jen.Id("Merge").Add(wq("Merge")),
+		jen.Id("Merge").Add(jen.Qual(specPkg, "Merge")),
 	)
 	f.Comment("Arg is one argument of a Command.")
 	f.Type().Id("Arg").Struct(
@@ -143,10 +144,10 @@ func emitTable(f *jen.File, s *Spec) {
 			jen.Id("Usage"):   jen.Lit(usage(c, "")),
 			jen.Id("Reply"):   wq(replyKindNames[c.Reply]),
 			jen.Id("Flags"):   flagsExpr(c),
-			jen.Id("Route"):   wq(routeNames[c.Route]),
+			jen.Id("Route"):   jen.Qual(specPkg, routeNames[c.Route]),
 		}
 		if c.Merge != 0 {
-			row[jen.Id("Merge")] = wq(mergeNames[c.Merge])
+			row[jen.Id("Merge")] = jen.Qual(specPkg, mergeNames[c.Merge])
 		}
 		if len(args) > 0 {
 			row[jen.Id("Args")] = jen.Index().Id("Arg").Values(args...)

@@ -5,6 +5,7 @@ package gen
 //go:generate go run ../cmd/gibsongen -spec ../commands.yaml -out ../generated -client ../client
 
 import (
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -35,8 +36,8 @@ type Command struct {
 	Variants   []*Variant
 	// Route and Merge say how a client sharding keys over several servers runs the command;
 	// RouteLine is the line of the route field (0 when left to its default).
-	Route     wire.Route
-	Merge     wire.Merge
+	Route     spec.Route
+	Merge     spec.Merge
 	RouteLine int
 }
 
@@ -64,7 +65,7 @@ type Stat struct {
 	Type string // int64 or string
 	Doc  string
 	// Merge is how the entries of several servers combine (default first).
-	Merge wire.StatMerge
+	Merge spec.StatMerge
 }
 
 // argKinds maps the spec's kind names to wire kinds.
@@ -80,22 +81,22 @@ func init() {
 	for k := wire.ReplyStored; k <= wire.ReplyStats; k++ {
 		replyKinds[k.String()] = k
 	}
-	for r := wire.RouteKey; r <= wire.RouteNone; r++ {
+	for r := spec.RouteKey; r <= spec.RouteNone; r++ {
 		routeKinds[r.String()] = r
 	}
-	for m := wire.MergeSum; m <= wire.MergeStats; m++ {
+	for m := spec.MergeSum; m <= spec.MergeStats; m++ {
 		mergeKinds[m.String()] = m
 	}
-	for m := wire.StatSum; m <= wire.StatFirst; m++ {
+	for m := spec.StatSum; m <= spec.StatFirst; m++ {
 		statMergeKinds[m.String()] = m
 	}
 }
 
 // routeKinds, mergeKinds and statMergeKinds map the spec's route and merge names to wire kinds.
 var (
-	routeKinds     = map[string]wire.Route{}
-	mergeKinds     = map[string]wire.Merge{}
-	statMergeKinds = map[string]wire.StatMerge{}
+	routeKinds     = map[string]spec.Route{}
+	mergeKinds     = map[string]spec.Merge{}
+	statMergeKinds = map[string]spec.StatMerge{}
 )
 
 // errorNames maps the spec's error names to the wire sentinels' Go names.

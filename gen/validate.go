@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 )
 
@@ -61,19 +62,19 @@ func (l *loader) validate(s *Spec) {
 		fields[f] = st.Line
 		switch {
 		case st.Merge == 0:
-			st.Merge = wire.StatFirst
-		case st.Type == "string" && st.Merge != wire.StatFirst:
+			st.Merge = spec.StatFirst
+		case st.Type == "string" && st.Merge != spec.StatFirst:
 			l.errorf(st.Line, e, "merge %s needs numbers; a string entry can only merge by first", st.Merge)
 		}
 	}
 }
 
 // mergeReplies lists the reply kinds each merge kind can combine.
-var mergeReplies = map[wire.Merge][]wire.ReplyKind{
-	wire.MergeSum:    {wire.ReplyCount, wire.ReplyNumber},
-	wire.MergeConcat: {wire.ReplyKVList, wire.ReplyKeyList},
-	wire.MergeAll:    {wire.ReplyStatus},
-	wire.MergeStats:  {wire.ReplyStats},
+var mergeReplies = map[spec.Merge][]wire.ReplyKind{
+	spec.MergeSum:    {wire.ReplyCount, wire.ReplyNumber},
+	spec.MergeConcat: {wire.ReplyKVList, wire.ReplyKeyList},
+	spec.MergeAll:    {wire.ReplyStatus},
+	spec.MergeStats:  {wire.ReplyStats},
 }
 
 // validateRoute checks a command's route and merge kind, defaulting the route to key for
@@ -93,16 +94,16 @@ func (l *loader) validateRoute(c *Command, e string) {
 			l.errorf(c.Line, e, "route is missing: a command without a key argument needs route: all (with a merge) or route: none")
 			return
 		}
-		c.Route = wire.RouteKey
-	case wire.RouteKey:
+		c.Route = spec.RouteKey
+	case spec.RouteKey:
 		if !hasKey {
 			l.errorf(line, e, "route key needs an argument of kind key")
 		}
 	}
 	switch {
-	case c.Route == wire.RouteAll && c.Merge == 0:
+	case c.Route == spec.RouteAll && c.Merge == 0:
 		l.errorf(line, e, "route all needs a merge: sum, concat, all or stats")
-	case c.Route != wire.RouteAll && c.Merge != 0:
+	case c.Route != spec.RouteAll && c.Merge != 0:
 		l.errorf(line, e, "merge %s is only for route all", c.Merge)
 	case c.Merge != 0:
 		ok := false

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"github.com/gogibson/gogibson/internal/decode"
+	"github.com/gogibson/gogibson/internal/spec"
 	"github.com/gogibson/gogibson/wire"
 	"strconv"
 )
@@ -142,50 +143,50 @@ func decodeStats(verb string, r wire.Reply) (Stats, error) {
 
 // StatMergeOf returns how the STATS entry name of several servers combines into one value,
 // as the spec gives it; entries the spec does not list, and string entries, merge by first.
-func StatMergeOf(name string) wire.StatMerge {
+func StatMergeOf(name string) spec.StatMerge {
 	switch name {
 	case "server_started":
-		return wire.StatMin
+		return spec.StatMin
 	case "server_time":
-		return wire.StatMax
+		return spec.StatMax
 	case "first_item_seen":
-		return wire.StatMin
+		return spec.StatMin
 	case "last_item_seen":
-		return wire.StatMax
+		return spec.StatMax
 	case "total_items":
-		return wire.StatSum
+		return spec.StatSum
 	case "total_compressed_items":
-		return wire.StatSum
+		return spec.StatSum
 	case "total_clients":
-		return wire.StatSum
+		return spec.StatSum
 	case "total_cron_done":
-		return wire.StatMax
+		return spec.StatMax
 	case "total_connections":
-		return wire.StatSum
+		return spec.StatSum
 	case "total_requests":
-		return wire.StatSum
+		return spec.StatSum
 	case "item_pool_current_used":
-		return wire.StatSum
+		return spec.StatSum
 	case "item_pool_current_capacity":
-		return wire.StatSum
+		return spec.StatSum
 	case "item_pool_total_capacity":
-		return wire.StatSum
+		return spec.StatSum
 	case "item_pool_max_block_size":
-		return wire.StatMax
+		return spec.StatMax
 	case "memory_available":
-		return wire.StatSum
+		return spec.StatSum
 	case "memory_usable":
-		return wire.StatSum
+		return spec.StatSum
 	case "memory_used":
-		return wire.StatSum
+		return spec.StatSum
 	case "memory_peak":
-		return wire.StatSum
+		return spec.StatSum
 	case "item_size_avg":
-		return wire.StatMax
+		return spec.StatMax
 	case "compr_rate_avg":
-		return wire.StatMax
+		return spec.StatMax
 	}
-	return wire.StatFirst
+	return spec.StatFirst
 }
 
 // statInt parses a decimal statistic; text that is not a number gives 0 (All keeps it).
